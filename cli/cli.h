@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef JOULES_CLI_H
+#define JOULES_CLI_H
+
+/* Exit statuses shared by every subcommand. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAILURE 1
+#define CLI_EXIT_USAGE 2
+
+/* Each subcommand: argv[0] is the subcommand's name. */
+int cli_list(int argc, char **argv);
+
+/* "joules: <what>" on stderr, and a hint to --help for usage errors. */
+void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

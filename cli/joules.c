@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* joules: the command line. Dispatches to one file per subcommand. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "joules.h"
+
+static const char usage[] =
+	"Usage: joules [--help] [--version] COMMAND [ARGS]\n"
+	"\n"
+	"Measure energy with every sensor of this machine.\n"
+	"\n"
+	"Commands:\n"
+	"  list     every energy sensor, readable or not, and why not\n"
+	"\n"
+	"Run 'joules COMMAND --help' for a command's options.\n"
+	"\n"
+	"Environment:\n"
+	"  JOULES_SYSFS_ROOT  a directory that replaces /sys (a recorded or fake tree)\n";
+
+void cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "joules%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'joules%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
+}
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{"list", cli_list},
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	int c;
+	opterr = 0;
+	/* '+': stop at the first non-option, the subcommand. */
+	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage, stdout);
+			return CLI_EXIT_OK;
+		case 'V':
+			printf("joules %s\n", joules_version());
+			return CLI_EXIT_OK;
+		default:
+			cli_usage_error(NULL, "unknown option '%s'", argv[optind - 1]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return CLI_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			char **sub = argv + optind;
+			int subc = argc - optind;
+			optind = 0; /* restart getopt for the subcommand */
+			return commands[i].run(subc, sub);
+		}
+	}
+	cli_usage_error(NULL, "unknown command '%s'", argv[optind]);
+	return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/* joules list: every sensor, readable or not, and why not. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "joules.h"
+
+static const char usage[] =
+	"Usage: joules list [--json]\n"
+	"\n"
+	"List every energy sensor joules finds: its id, name, kind, source, device,\n"
+	"the sensor containing it (so totals never count energy twice), and its\n"
+	"cumulative counter in joules, or why it cannot be read and how to fix that.\n"
+	"\n"
+	"Options:\n"
+	"  --json     one JSON object {\"sensors\": [...]} on stdout\n"
+	"  -h, --help this text\n"
+	"\n"
+	"Exit status: 0 when the sensors were listed (readable or not), 1 when\n"
+	"joules could not start, 2 on a usage error.\n";
+
+/* Why a sensor gives no energy now: its fixed reason, or the read's error. */
+static const char *why_not(const joules_ctx *ctx, size_t i, const struct joules_reading *r)
+{
+	if (r->status == 0)
+		return NULL;
+	const char *msg = joules_sensor_error(ctx, i);
+	return *msg ? msg : joules_strerror(r->status);
+}
+
+static const char *parent_id(const joules_ctx *ctx, const struct joules_sensor *s)
+{
+	const struct joules_sensor *p = s->parent >= 0 ? joules_sensor(ctx, (size_t)s->parent) : NULL;
+	return p ? p->id : NULL;
+}
+
+static void add_u64_seconds(json_object *o, const char *key, uint64_t ns)
+{
+	if (ns)
+		json_object_object_add(o, key, json_object_new_double((double)ns / 1e9));
+}
+
+static json_object *sensor_json(const joules_ctx *ctx, size_t i, const struct joules_reading *r)
+{
+	const struct joules_sensor *s = joules_sensor(ctx, i);
+	json_object *o = json_object_new_object();
+	const char *parent = parent_id(ctx, s);
+	const char *reason = why_not(ctx, i, r);
+	json_object_object_add(o, "id", json_object_new_string(s->id));
+	json_object_object_add(o, "name", json_object_new_string(s->name));
+	json_object_object_add(o, "kind", json_object_new_string(joules_kind_name(s->kind)));
+	json_object_object_add(o, "source", json_object_new_string(s->source));
+	json_object_object_add(o, "device", json_object_new_string(s->device));
+	json_object_object_add(o, "parent", parent ? json_object_new_string(parent) : NULL);
+	json_object_object_add(o, "unit", json_object_new_string(
+		(s->flags & JOULES_SENSOR_INTEGRATED) ? "integrated-power" : "energy-counter"));
+	json_object_object_add(o, "readable", json_object_new_boolean(reason == NULL));
+	if (reason) {
+		json_object_object_add(o, "reason", json_object_new_string(reason));
+		json_object_object_add(o, "error", json_object_new_string(joules_strerror(r->status)));
+	} else {
+		json_object_object_add(o, "energy_j", json_object_new_double((double)r->energy_uj / 1e6));
+	}
+	if (s->range_uj)
+		json_object_object_add(o, "range_j", json_object_new_double((double)s->range_uj / 1e6));
+	if (s->max_power_uw)
+		json_object_object_add(o, "max_power_w",
+				       json_object_new_double((double)s->max_power_uw / 1e6));
+	add_u64_seconds(o, "wrap_period_s", s->wrap_period_ns);
+	if (s->refresh_us)
+		json_object_object_add(o, "refresh_us", json_object_new_int64(s->refresh_us));
+	return o;
+}
+
+static int print_json(const joules_ctx *ctx, const struct joules_reading *r, size_t n)
+{
+	json_object *root = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, sensor_json(ctx, i, &r[i]));
+	json_object_object_add(root, "sensors", arr);
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return CLI_EXIT_OK;
+}
+
+static int print_table(const joules_ctx *ctx, const struct joules_reading *r, size_t n)
+{
+	if (n == 0) {
+		puts("No energy sensors found (no RAPL powercap zones under the sysfs root).");
+		return CLI_EXIT_OK;
+	}
+	printf("%-22s %-14s %-12s %-9s %-10s %-18s %16s  %s\n", "ID", "NAME", "KIND", "SOURCE",
+	       "DEVICE", "INSIDE", "ENERGY (J)", "STATUS");
+	for (size_t i = 0; i < n; i++) {
+		const struct joules_sensor *s = joules_sensor(ctx, i);
+		const char *parent = parent_id(ctx, s);
+		const char *reason = why_not(ctx, i, &r[i]);
+		char energy[32] = "-";
+		if (!reason)
+			snprintf(energy, sizeof energy, "%" PRIu64 ".%06" PRIu64,
+				 r[i].energy_uj / 1000000u, r[i].energy_uj % 1000000u);
+		printf("%-22s %-14s %-12s %-9s %-10s %-18s %16s  %s\n", s->id, s->name,
+		       joules_kind_name(s->kind), s->source, *s->device ? s->device : "-",
+		       parent ? parent : "-", energy, reason ? reason : "ok");
+	}
+	return CLI_EXIT_OK;
+}
+
+int cli_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	bool json = false;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return CLI_EXIT_OK;
+		default:
+			cli_usage_error("list", "unknown option '%s'", argv[optind - 1]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_usage_error("list", "unexpected argument '%s'", argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+
+	joules_ctx *ctx;
+	int r = joules_open(&ctx, NULL);
+	if (r < 0) {
+		fprintf(stderr, "joules list: cannot open sensors: %s\n", joules_strerror(r));
+		return CLI_EXIT_FAILURE;
+	}
+	size_t n = joules_sensor_count(ctx);
+	struct joules_reading *readings = calloc(n ? n : 1, sizeof *readings);
+	if (!readings) {
+		joules_close(ctx);
+		fputs("joules list: out of memory\n", stderr);
+		return CLI_EXIT_FAILURE;
+	}
+	joules_read(ctx, readings, n);
+	int rc = json ? print_json(ctx, readings, n) : print_table(ctx, readings, n);
+	free(readings);
+	joules_close(ctx);
+	return rc;
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libjoules: every energy sensor of this machine, read as cumulative
+ * 64-bit energy counters.
+ *
+ * A region's energy is the difference of two snapshots:
+ *
+ *     joules_ctx *ctx;
+ *     if (joules_open(&ctx, NULL) < 0) ...
+ *     size_t n = joules_sensor_count(ctx);
+ *     struct joules_reading *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b);
+ *     joules_read(ctx, a, n);
+ *     work();
+ *     joules_read(ctx, b, n);
+ *     uint64_t uj;
+ *     if (joules_delta(&a[i], &b[i], &uj) == 0) ... uj µJ used by sensor i
+ *
+ * Conventions, all of them stable:
+ * - Functions that can fail return 0 (or a count) on success and a negative
+ *   `enum joules_error` on failure. joules_strerror() names the code;
+ *   joules_last_error() gives the specific message of the last failure of
+ *   a context: the file or call, the reason and the fix.
+ * - Handles are opaque; no struct is passed by value; no varargs. The only
+ *   public structs are fixed-size records read through pointers, so that
+ *   ctypes can wrap everything and a daemon can put them in a shared page.
+ * - The library never prints and never assumes the caller is root.
+ * - A context is not thread-safe: use one per thread, or lock around it.
+ */
+#ifndef JOULES_H
+#define JOULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define JOULES_API __attribute__((visibility("default")))
+#else
+#define JOULES_API
+#endif
+
+#define JOULES_VERSION_MAJOR 0
+#define JOULES_VERSION_MINOR 1
+#define JOULES_VERSION_PATCH 0
+
+/* Error codes. Their numbers never change; new ones are only appended. */
+enum joules_error {
+	JOULES_OK = 0,
+	JOULES_ERR_INVALID = -1,      /* bad argument from the caller */
+	JOULES_ERR_NOMEM = -2,        /* out of memory */
+	JOULES_ERR_IO = -3,           /* a read failed (I/O error, file vanished) */
+	JOULES_ERR_PERMISSION = -4,   /* the caller may not read this sensor */
+	JOULES_ERR_PARSE = -5,        /* a file held something that is not a number */
+	JOULES_ERR_UNSUPPORTED = -6,  /* the hardware or driver does not offer it */
+	JOULES_ERR_LOST = -7,         /* the device went away */
+	JOULES_ERR_RESET = -8,        /* the counter was reset between two readings */
+	JOULES_ERR_NOT_COUNTING = -9, /* the counter exists but never advances */
+	JOULES_ERR_NO_SENSOR = -10,   /* no such sensor */
+};
+
+/* What a sensor measures. Numbers never change; new kinds are appended. */
+enum joules_kind {
+	JOULES_KIND_OTHER = 0,
+	JOULES_KIND_CPU_PACKAGE = 1,
+	JOULES_KIND_CPU_CORE = 2,
+	JOULES_KIND_UNCORE = 3,
+	JOULES_KIND_DRAM = 4,
+	JOULES_KIND_PLATFORM = 5, /* psys: the whole platform, packages included */
+	JOULES_KIND_GPU = 6,
+};
+
+/* joules_sensor.flags */
+#define JOULES_SENSOR_READABLE 0x1u   /* readings succeed for this caller */
+#define JOULES_SENSOR_INTEGRATED 0x2u /* energy integrated from power samples */
+
+#define JOULES_ID_LEN 64
+#define JOULES_NAME_LEN 64
+#define JOULES_SOURCE_LEN 16
+#define JOULES_DEVICE_LEN 64
+#define JOULES_REASON_LEN 512
+
+/*
+ * What a sensor is. Owned by the context, valid until joules_close().
+ * Fields may be appended in later versions; never allocate or copy arrays
+ * of this struct yourself.
+ */
+struct joules_sensor {
+	char id[JOULES_ID_LEN];         /* stable: "powercap:intel-rapl:0" */
+	char name[JOULES_NAME_LEN];     /* human: "package-0" */
+	char source[JOULES_SOURCE_LEN]; /* backend: "powercap" */
+	char device[JOULES_DEVICE_LEN]; /* "socket 0", "0000:17:00.0", or "" */
+	/* Empty when readable; else why not and how to fix it. */
+	char reason[JOULES_REASON_LEN];
+	int32_t kind;   /* enum joules_kind */
+	int32_t parent; /* index of the sensor containing this one, or -1 */
+	uint32_t flags; /* JOULES_SENSOR_* */
+	/* Resolution of the counter in µJ, 0 when unknown. */
+	uint32_t resolution_uj;
+	/* The hardware counter wraps after this many µJ; 0: it never wraps. */
+	uint64_t range_uj;
+	/* Power bound used to tell a wrap from a reset, µW. */
+	uint64_t max_power_uw;
+	/*
+	 * Shortest time in which the counter can wrap (range over the power
+	 * bound), ns; 0: it never wraps. Read at least this often, or a wrap
+	 * can go unseen.
+	 */
+	uint64_t wrap_period_ns;
+	/* How often the hardware updates the counter, µs; 0 when unknown. */
+	uint32_t refresh_us;
+	uint32_t reserved;
+};
+
+/* joules_reading.flags */
+#define JOULES_READING_WRAPPED 0x1u /* the hardware counter wrapped since the last reading */
+
+/*
+ * One sensor's counter at one instant. A snapshot is an array of these,
+ * one per sensor, in sensor order. Fixed size (32 bytes); its layout never
+ * changes.
+ */
+struct joules_reading {
+	uint64_t energy_uj;      /* cumulative energy, extended to 64 bits */
+	uint64_t time_ns;        /* CLOCK_MONOTONIC when it was read */
+	uint32_t uncertainty_uj; /* half-width of the error of energy_uj */
+	uint32_t resets;         /* counter resets seen so far */
+	int32_t status;          /* 0, or a negative enum joules_error */
+	uint32_t flags;          /* JOULES_READING_* */
+};
+
+typedef struct joules_ctx joules_ctx;
+
+/* Library version, "MAJOR.MINOR.PATCH". */
+JOULES_API const char *joules_version(void);
+
+/* Generic text for an error code ("permission denied"). Never NULL. */
+JOULES_API const char *joules_strerror(int err);
+
+/* Name of a kind ("cpu-package", "gpu"). Never NULL. */
+JOULES_API const char *joules_kind_name(int kind);
+
+/*
+ * Open a context and enumerate every sensor of every backend. `sysfs_root`
+ * replaces "/sys" for every sysfs access; NULL means $JOULES_SYSFS_ROOT if
+ * set, else "/sys". Sensors that this caller cannot read are still listed
+ * (see joules_sensor.reason). Finding no sensor at all is not an error.
+ * On failure *ret is NULL and the code is returned.
+ */
+JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root);
+
+/* Close a context and everything it holds. NULL is allowed. */
+JOULES_API void joules_close(joules_ctx *ctx);
+
+/* The message of the last failure in this context, or "" if none. */
+JOULES_API const char *joules_last_error(const joules_ctx *ctx);
+
+JOULES_API size_t joules_sensor_count(const joules_ctx *ctx);
+
+/* Sensor `index`, or NULL when out of range. */
+JOULES_API const struct joules_sensor *joules_sensor(const joules_ctx *ctx, size_t index);
+
+/* Index of the sensor with this id, or JOULES_ERR_NO_SENSOR. */
+JOULES_API int joules_sensor_find(const joules_ctx *ctx, const char *id);
+
+/*
+ * Read every sensor into out[0..n-1] (n at most joules_sensor_count()).
+ * Does not allocate and keeps files open. Each reading has its own status:
+ * one failing sensor never stops the others. Returns the number of
+ * readings written, or a negative error for a bad call.
+ * The message for a failed sensor is joules_sensor_error().
+ */
+JOULES_API int joules_read(joules_ctx *ctx, struct joules_reading *out, size_t n);
+
+/* Message of the last failed read of sensor `index`, or "" if none. */
+JOULES_API const char *joules_sensor_error(const joules_ctx *ctx, size_t index);
+
+/*
+ * Energy between two readings of one sensor, in µJ. Fails with the
+ * reading's own status if either failed, with JOULES_ERR_RESET if the
+ * counter was reset in between (the energy is then not known exactly),
+ * and with JOULES_ERR_INVALID if `later` is older than `earlier`.
+ */
+JOULES_API int joules_delta(const struct joules_reading *earlier,
+			    const struct joules_reading *later, uint64_t *energy_uj);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The interface every backend implements: one file, one const struct, one
+ * entry in the table of backends.c. The core never names a backend anywhere
+ * else.
+ */
+#ifndef JOULES_BACKEND_H
+#define JOULES_BACKEND_H
+
+#include <stdint.h>
+
+#include "internal.h"
+
+/* One reading of a sensor's hardware counter, in the sensor's raw units. */
+struct jl_sample {
+	uint64_t raw;
+	uint32_t uncertainty_uj;
+};
+
+struct jl_backend {
+	const char *name;
+	/*
+	 * Find this backend's sensors and add them with jl_sensor_add(), set
+	 * each one's counter with jl_counter_init(). Sensors that this caller
+	 * cannot read are added too, marked with jl_sensor_unreadable().
+	 * Finding nothing returns 0. A negative return (out of memory) fails
+	 * joules_open(). `state` is this backend's slot for context-wide
+	 * state, handed back to shutdown().
+	 */
+	int (*enumerate)(joules_ctx *ctx, void **state);
+	/*
+	 * Read one readable sensor. Must not allocate or open files. On
+	 * failure return a negative enum joules_error after describing it
+	 * with jl_sensor_fail().
+	 */
+	int (*read)(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *out);
+	/* Free a sensor's data (optional; the core closes s->fd). */
+	void (*release)(struct jl_sensor *s);
+	/* Free the context-wide state (optional). */
+	void (*shutdown)(void *state);
+};
+
+/* The table, NULL-terminated, in the order sensors are listed. */
+extern const struct jl_backend *const jl_backends[];
+
+#endif

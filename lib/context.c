@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/* Opening a context: the sysfs root, the backends' sensors, and closing. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+uint64_t jl_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+JOULES_API const char *joules_version(void)
+{
+#define JL_STR2(x) #x
+#define JL_STR(x) JL_STR2(x)
+	return JL_STR(JOULES_VERSION_MAJOR) "." JL_STR(JOULES_VERSION_MINOR) "." JL_STR(
+		JOULES_VERSION_PATCH);
+}
+
+static bool id_taken(const joules_ctx *ctx, const char *id)
+{
+	for (size_t i = 0; i < ctx->n_sensors; i++)
+		if (strcmp(ctx->sensors[i].pub.id, id) == 0)
+			return true;
+	return false;
+}
+
+struct jl_sensor *jl_sensor_add(joules_ctx *ctx, const struct jl_backend *backend,
+				const char *id, const char *name, int kind)
+{
+	if (ctx->n_sensors == ctx->cap_sensors) {
+		size_t cap = ctx->cap_sensors ? 2 * ctx->cap_sensors : 16;
+		struct jl_sensor *p = realloc(ctx->sensors, cap * sizeof *p);
+		if (!p)
+			return NULL;
+		ctx->sensors = p;
+		ctx->cap_sensors = cap;
+	}
+	struct jl_sensor *s = &ctx->sensors[ctx->n_sensors];
+	memset(s, 0, sizeof *s);
+	s->backend = backend;
+	s->fd = -1;
+	s->pub.parent = -1;
+	s->pub.kind = kind;
+	s->pub.flags = JOULES_SENSOR_READABLE;
+	snprintf(s->pub.id, sizeof s->pub.id, "%s", id);
+	for (unsigned k = 2; id_taken(ctx, s->pub.id); k++)
+		snprintf(s->pub.id, sizeof s->pub.id, "%.50s#%u", id, k);
+	snprintf(s->pub.name, sizeof s->pub.name, "%s", name);
+	snprintf(s->pub.source, sizeof s->pub.source, "%s", backend->name);
+	ctx->n_sensors++;
+	return s;
+}
+
+static size_t n_backends(void)
+{
+	size_t n = 0;
+	while (jl_backends[n])
+		n++;
+	return n;
+}
+
+/* Fill in what follows from each counter's settings. */
+static void describe_counters(joules_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_sensors; i++) {
+		struct joules_sensor *p = &ctx->sensors[i].pub;
+		const struct jl_counter *c = &ctx->sensors[i].counter;
+		p->range_uj = c->modulus
+				      ? (uint64_t)((unsigned __int128)c->modulus * c->uj_num / c->uj_den)
+				      : 0;
+		p->max_power_uw = c->max_power_uw;
+		p->wrap_period_ns = jl_counter_wrap_period_ns(c);
+	}
+}
+
+JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root)
+{
+	if (!ret)
+		return JOULES_ERR_INVALID;
+	*ret = NULL;
+	if (!sysfs_root || !*sysfs_root)
+		sysfs_root = getenv("JOULES_SYSFS_ROOT");
+	if (!sysfs_root || !*sysfs_root)
+		sysfs_root = "/sys";
+	if (strlen(sysfs_root) >= JL_PATH_MAX / 2)
+		return JOULES_ERR_INVALID;
+
+	joules_ctx *ctx = calloc(1, sizeof *ctx);
+	if (!ctx)
+		return JOULES_ERR_NOMEM;
+	snprintf(ctx->sysfs_root, sizeof ctx->sysfs_root, "%s", sysfs_root);
+	size_t len = strlen(ctx->sysfs_root);
+	while (len > 1 && ctx->sysfs_root[len - 1] == '/')
+		ctx->sysfs_root[--len] = '\0';
+	ctx->backend_state = calloc(n_backends() + 1, sizeof *ctx->backend_state);
+	if (!ctx->backend_state) {
+		free(ctx);
+		return JOULES_ERR_NOMEM;
+	}
+	for (size_t b = 0; jl_backends[b]; b++) {
+		int r = jl_backends[b]->enumerate(ctx, &ctx->backend_state[b]);
+		if (r < 0) {
+			joules_close(ctx);
+			return r;
+		}
+	}
+	describe_counters(ctx);
+	*ret = ctx;
+	return 0;
+}
+
+JOULES_API void joules_close(joules_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	for (size_t i = 0; i < ctx->n_sensors; i++) {
+		struct jl_sensor *s = &ctx->sensors[i];
+		if (s->backend->release)
+			s->backend->release(s);
+		if (s->fd >= 0)
+			close(s->fd);
+	}
+	for (size_t b = 0; jl_backends[b]; b++)
+		if (jl_backends[b]->shutdown && ctx->backend_state[b])
+			jl_backends[b]->shutdown(ctx->backend_state[b]);
+	free(ctx->backend_state);
+	free(ctx->sensors);
+	free(ctx);
+}
+
+JOULES_API size_t joules_sensor_count(const joules_ctx *ctx)
+{
+	return ctx ? ctx->n_sensors : 0;
+}
+
+JOULES_API const struct joules_sensor *joules_sensor(const joules_ctx *ctx, size_t index)
+{
+	if (!ctx || index >= ctx->n_sensors)
+		return NULL;
+	return &ctx->sensors[index].pub;
+}
+
+JOULES_API int joules_sensor_find(const joules_ctx *ctx, const char *id)
+{
+	if (!ctx || !id)
+		return JOULES_ERR_INVALID;
+	for (size_t i = 0; i < ctx->n_sensors; i++)
+		if (strcmp(ctx->sensors[i].pub.id, id) == 0)
+			return (int)i;
+	return JOULES_ERR_NO_SENSOR;
+}
+
+JOULES_API const char *joules_sensor_error(const joules_ctx *ctx, size_t index)
+{
+	if (!ctx || index >= ctx->n_sensors)
+		return "";
+	return ctx->sensors[index].error;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* The library's private core: context, sensors, and the services backends use. */
+#ifndef JOULES_INTERNAL_H
+#define JOULES_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "joules.h"
+#include "counter.h"
+
+#define JL_PATH_MAX 4096
+#define JL_MSG_LEN 512
+
+struct jl_backend;
+
+/* One sensor: what the caller sees, plus what it takes to read it. */
+struct jl_sensor {
+	struct joules_sensor pub;
+	const struct jl_backend *backend;
+	int fd;     /* kept open for the read path, or -1 */
+	void *data; /* the backend's own per-sensor state, freed by release() */
+	struct jl_counter counter;
+	int unreadable; /* enum joules_error of an unreadable sensor, else 0 */
+	char error[JL_MSG_LEN]; /* message of the last failed read */
+};
+
+struct joules_ctx {
+	char sysfs_root[JL_PATH_MAX];
+	struct jl_sensor *sensors;
+	size_t n_sensors, cap_sensors;
+	void **backend_state; /* one slot per entry of jl_backends[] */
+	char last_error[JL_MSG_LEN];
+};
+
+/* Monotonic clock, ns. */
+uint64_t jl_now_ns(void);
+
+/*
+ * Add a sensor; returns it zeroed apart from the given fields, fd = -1,
+ * parent = -1, or NULL when out of memory. The pointer is valid until the
+ * next jl_sensor_add(): keep indices, not pointers, across calls.
+ * An id already taken gets a "#2", "#3"... suffix so ids stay unique.
+ */
+struct jl_sensor *jl_sensor_add(joules_ctx *ctx, const struct jl_backend *backend,
+				const char *id, const char *name, int kind);
+
+/* Mark a sensor unreadable (err says how) and say why and how to fix it. */
+void jl_sensor_unreadable(struct jl_sensor *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Record why the last read of a sensor failed; returns err. */
+int jl_sensor_fail(struct jl_sensor *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Record the context's last error; returns err. */
+int jl_fail(joules_ctx *ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Map an errno value to an enum joules_error. */
+int jl_errno_to_error(int errnum);
+
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* The snapshot read path. It allocates nothing and opens nothing. */
+#include "backend.h"
+
+static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading *out)
+{
+	struct jl_counter *c = &s->counter;
+	struct jl_sample sample = {0};
+	*out = (struct joules_reading){0};
+	if (!(s->pub.flags & JOULES_SENSOR_READABLE)) {
+		out->status = jl_sensor_fail(s, s->unreadable, "%s", s->pub.reason);
+	} else {
+		out->status = s->backend->read(ctx, s, &sample);
+	}
+	out->time_ns = jl_now_ns();
+	if (out->status == 0) {
+		switch (jl_counter_update(c, sample.raw, out->time_ns)) {
+		case JL_COUNTER_WRAP:
+			out->flags |= JOULES_READING_WRAPPED;
+			break;
+		case JL_COUNTER_BAD:
+			out->status = jl_sensor_fail(
+				s, JOULES_ERR_PARSE,
+				"%s: raw value %llu is outside the counter's range 0..%llu; "
+				"the driver's range is wrong, so wraps cannot be handled",
+				s->pub.id, (unsigned long long)sample.raw,
+				(unsigned long long)(c->modulus - 1));
+			break;
+		default:
+			break;
+		}
+		out->uncertainty_uj = sample.uncertainty_uj;
+	}
+	out->energy_uj = jl_counter_energy_uj(c);
+	out->resets = c->resets;
+}
+
+JOULES_API int joules_read(joules_ctx *ctx, struct joules_reading *out, size_t n)
+{
+	if (!ctx || (!out && n))
+		return JOULES_ERR_INVALID;
+	if (n > ctx->n_sensors)
+		n = ctx->n_sensors;
+	for (size_t i = 0; i < n; i++)
+		read_one(ctx, &ctx->sensors[i], &out[i]);
+	return (int)n;
+}
+
+JOULES_API int joules_delta(const struct joules_reading *earlier,
+			    const struct joules_reading *later, uint64_t *energy_uj)
+{
+	if (!earlier || !later || !energy_uj)
+		return JOULES_ERR_INVALID;
+	if (earlier->status)
+		return earlier->status;
+	if (later->status)
+		return later->status;
+	if (later->time_ns < earlier->time_ns || later->energy_uj < earlier->energy_uj)
+		return JOULES_ERR_INVALID;
+	if (later->resets != earlier->resets)
+		return JOULES_ERR_RESET;
+	*energy_uj = later->energy_uj - earlier->energy_uj;
+	return 0;
+}
