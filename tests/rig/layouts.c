@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* The table of named layouts; each area builds its own in layouts_<area>.c. */
+#include <errno.h>
+#include <string.h>
+
+#include "fakesys.h"
+#include "layouts.h"
+
+static const struct {
+	const char *name;
+	int (*build)(struct fakesys *fs);
+} table[] = {
+	{"intel-2s", layout_intel_2s},
+	{"amd-zen", layout_amd_zen},
+	{"laptop", layout_laptop},
+	{"messy-powercap", layout_messy_powercap},
+};
+
+const char *const fakesys_layouts[] = {
+	"intel-2s",
+	"amd-zen",
+	"laptop",
+	"messy-powercap",
+	NULL,
+};
+
+int fakesys_layout(struct fakesys *fs, const char *name)
+{
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return table[i].build(fs);
+	errno = EINVAL;
+	return -1;
+}
