@@ -34,6 +34,15 @@ struct jl_backend {
 	 * with jl_sensor_fail().
 	 */
 	int (*read)(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *out);
+	/*
+	 * Optional: called from the context's sampler thread every
+	 * s->sample_us for sensors that set it (power integration, slow
+	 * counters). It updates the sensor's data, which read() then returns
+	 * without waiting; the two run on different threads, so the backend
+	 * guards that data (a mutex in s->data: sensors do not move once
+	 * enumeration is over).
+	 */
+	void (*sample)(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns);
 	/* Free a sensor's data (optional; the core closes s->fd). */
 	void (*release)(struct jl_sensor *s);
 	/* Free the context-wide state (optional). */

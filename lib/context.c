@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "sampler.h"
 
 uint64_t jl_now_ns(void)
 {
@@ -113,6 +114,11 @@ JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root)
 		}
 	}
 	describe_counters(ctx);
+	int r = jl_sampler_start(ctx);
+	if (r < 0) {
+		joules_close(ctx);
+		return r;
+	}
 	*ret = ctx;
 	return 0;
 }
@@ -121,6 +127,7 @@ JOULES_API void joules_close(joules_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	jl_sampler_stop(ctx);
 	for (size_t i = 0; i < ctx->n_sensors; i++) {
 		struct jl_sensor *s = &ctx->sensors[i];
 		if (s->backend->release)

@@ -14,6 +14,7 @@
 #define JL_MSG_LEN 512
 
 struct jl_backend;
+struct jl_sampler;
 
 /* One sensor: what the caller sees, plus what it takes to read it. */
 struct jl_sensor {
@@ -23,6 +24,8 @@ struct jl_sensor {
 	void *data; /* the backend's own per-sensor state, freed by release() */
 	struct jl_counter counter;
 	int unreadable; /* enum joules_error of an unreadable sensor, else 0 */
+	/* backend->sample() is called every this many µs by the sampler; 0: never. */
+	uint32_t sample_us;
 	char error[JL_MSG_LEN]; /* message of the last failed read */
 };
 
@@ -31,6 +34,7 @@ struct joules_ctx {
 	struct jl_sensor *sensors;
 	size_t n_sensors, cap_sensors;
 	void **backend_state; /* one slot per entry of jl_backends[] */
+	struct jl_sampler *sampler; /* NULL unless some sensor is sampled */
 	char last_error[JL_MSG_LEN];
 };
 
