@@ -86,6 +86,15 @@ static int print_json(const joules_ctx *ctx, const struct joules_reading *r, siz
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(arr, sensor_json(ctx, i, &r[i]));
 	json_object_object_add(root, "sensors", arr);
+	json_object *sources = json_object_new_array();
+	for (size_t i = 0; i < joules_source_count(ctx); i++) {
+		json_object *src = json_object_new_object();
+		const char *note = joules_source_note(ctx, i);
+		json_object_object_add(src, "name", json_object_new_string(joules_source_name(ctx, i)));
+		json_object_object_add(src, "note", *note ? json_object_new_string(note) : NULL);
+		json_object_array_add(sources, src);
+	}
+	json_object_object_add(root, "sources", sources);
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
@@ -94,11 +103,10 @@ static int print_json(const joules_ctx *ctx, const struct joules_reading *r, siz
 
 static int print_table(const joules_ctx *ctx, const struct joules_reading *r, size_t n)
 {
-	if (n == 0) {
-		puts("No energy sensors found (no RAPL powercap zones under the sysfs root).");
-		return CLI_EXIT_OK;
-	}
-	printf("%-22s %-14s %-12s %-9s %-10s %-18s %16s  %s\n", "ID", "NAME", "KIND", "SOURCE",
+	if (n == 0)
+		puts("No energy sensors found.");
+	if (n)
+		printf("%-22s %-14s %-12s %-9s %-10s %-18s %16s  %s\n", "ID", "NAME", "KIND", "SOURCE",
 	       "DEVICE", "INSIDE", "ENERGY (J)", "STATUS");
 	for (size_t i = 0; i < n; i++) {
 		const struct joules_sensor *s = joules_sensor(ctx, i);
@@ -111,6 +119,11 @@ static int print_table(const joules_ctx *ctx, const struct joules_reading *r, si
 		printf("%-22s %-14s %-12s %-9s %-10s %-18s %16s  %s\n", s->id, s->name,
 		       joules_kind_name(s->kind), s->source, *s->device ? s->device : "-",
 		       parent ? parent : "-", energy, reason ? reason : "ok");
+	}
+	for (size_t i = 0; i < joules_source_count(ctx); i++) {
+		const char *note = joules_source_note(ctx, i);
+		if (*note)
+			printf("%s: %s\n", joules_source_name(ctx, i), note);
 	}
 	return CLI_EXIT_OK;
 }

@@ -174,6 +174,16 @@ JOULES_API int joules_sensor_find(const joules_ctx *ctx, const char *id);
  */
 JOULES_API int joules_read(joules_ctx *ctx, struct joules_reading *out, size_t n);
 
+/*
+ * The sources (backends) joules tried, whether or not they found sensors:
+ * name ("powercap", "nvml"...) and a note saying why a source found nothing
+ * and how to fix that ("" when it found sensors or has nothing to say).
+ * NULL when out of range.
+ */
+JOULES_API size_t joules_source_count(const joules_ctx *ctx);
+JOULES_API const char *joules_source_name(const joules_ctx *ctx, size_t index);
+JOULES_API const char *joules_source_note(const joules_ctx *ctx, size_t index);
+
 /* Message of the last failed read of sensor `index`, or "" if none. */
 JOULES_API const char *joules_sensor_error(const joules_ctx *ctx, size_t index);
 

@@ -102,11 +102,13 @@ JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root)
 	while (len > 1 && ctx->sysfs_root[len - 1] == '/')
 		ctx->sysfs_root[--len] = '\0';
 	ctx->backend_state = calloc(n_backends() + 1, sizeof *ctx->backend_state);
-	if (!ctx->backend_state) {
-		free(ctx);
+	ctx->notes = calloc(n_backends() + 1, sizeof *ctx->notes);
+	if (!ctx->backend_state || !ctx->notes) {
+		joules_close(ctx);
 		return JOULES_ERR_NOMEM;
 	}
 	for (size_t b = 0; jl_backends[b]; b++) {
+		ctx->enumerating = b;
 		int r = jl_backends[b]->enumerate(ctx, &ctx->backend_state[b]);
 		if (r < 0) {
 			joules_close(ctx);
@@ -135,10 +137,11 @@ JOULES_API void joules_close(joules_ctx *ctx)
 		if (s->fd >= 0)
 			close(s->fd);
 	}
-	for (size_t b = 0; jl_backends[b]; b++)
+	for (size_t b = 0; ctx->backend_state && jl_backends[b]; b++)
 		if (jl_backends[b]->shutdown && ctx->backend_state[b])
 			jl_backends[b]->shutdown(ctx->backend_state[b]);
 	free(ctx->backend_state);
+	free(ctx->notes);
 	free(ctx->sensors);
 	free(ctx);
 }
@@ -163,6 +166,21 @@ JOULES_API int joules_sensor_find(const joules_ctx *ctx, const char *id)
 		if (strcmp(ctx->sensors[i].pub.id, id) == 0)
 			return (int)i;
 	return JOULES_ERR_NO_SENSOR;
+}
+
+JOULES_API size_t joules_source_count(const joules_ctx *ctx)
+{
+	return ctx ? n_backends() : 0;
+}
+
+JOULES_API const char *joules_source_name(const joules_ctx *ctx, size_t index)
+{
+	return ctx && index < n_backends() ? jl_backends[index]->name : NULL;
+}
+
+JOULES_API const char *joules_source_note(const joules_ctx *ctx, size_t index)
+{
+	return ctx && index < n_backends() ? ctx->notes[index] : NULL;
 }
 
 JOULES_API const char *joules_sensor_error(const joules_ctx *ctx, size_t index)

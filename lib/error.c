@@ -47,6 +47,14 @@ int jl_fail(joules_ctx *ctx, int err, const char *fmt, ...)
 	return err;
 }
 
+void jl_note(joules_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->notes[ctx->enumerating], JL_MSG_LEN, fmt, ap);
+	va_end(ap);
+}
+
 int jl_sensor_fail(struct jl_sensor *s, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -63,6 +71,7 @@ void jl_sensor_unreadable(struct jl_sensor *s, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->pub.reason, sizeof s->pub.reason, fmt, ap);
 	va_end(ap);
+	snprintf(s->error, sizeof s->error, "%s", s->pub.reason);
 	s->pub.flags &= ~JOULES_SENSOR_READABLE;
 }
 

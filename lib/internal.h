@@ -35,6 +35,8 @@ struct joules_ctx {
 	size_t n_sensors, cap_sensors;
 	void **backend_state; /* one slot per entry of jl_backends[] */
 	struct jl_sampler *sampler; /* NULL unless some sensor is sampled */
+	char (*notes)[JL_MSG_LEN];  /* one per backend: why it found nothing */
+	size_t enumerating;         /* the backend whose enumerate() runs now */
 	char last_error[JL_MSG_LEN];
 };
 
@@ -57,6 +59,12 @@ void jl_sensor_unreadable(struct jl_sensor *s, int err, const char *fmt, ...)
 /* Record why the last read of a sensor failed; returns err. */
 int jl_sensor_fail(struct jl_sensor *s, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * From enumerate(): say why this backend found no sensors and how to fix
+ * it ("no /sys/class/powercap: the RAPL driver is not loaded...").
+ */
+void jl_note(joules_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Record the context's last error; returns err. */
 int jl_fail(joules_ctx *ctx, int err, const char *fmt, ...)

@@ -8,7 +8,7 @@ static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading
 	struct jl_sample sample = {0};
 	*out = (struct joules_reading){0};
 	if (!(s->pub.flags & JOULES_SENSOR_READABLE)) {
-		out->status = jl_sensor_fail(s, s->unreadable, "%s", s->pub.reason);
+		out->status = s->unreadable; /* s->error already holds the reason */
 	} else {
 		out->status = s->backend->read(ctx, s, &sample);
 	}

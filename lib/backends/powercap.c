@@ -79,6 +79,20 @@ static int kind_of(const char *zname)
 	return JOULES_KIND_OTHER;
 }
 
+/* Is the directory holding `file` a symlink to nothing? */
+static bool zone_dir_dangles(const char *file)
+{
+	char dir[JL_PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", file);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	struct stat st;
+	return lstat(dir, &st) == 0 && S_ISLNK(st.st_mode) && stat(dir, &st) < 0 &&
+	       errno == ENOENT;
+}
+
 /* Open energy_uj, or say why this caller cannot read it. */
 static void open_counter(struct jl_sensor *s, const char *path)
 {
@@ -93,6 +107,11 @@ static void open_counter(struct jl_sensor *s, const char *path)
 			"(CVE-2020-8694): run as root (sudo joules ...); a later release adds the "
 			"joulesd daemon for unprivileged users",
 			path);
+	else if (e == ENOENT && zone_dir_dangles(path))
+		jl_sensor_unreadable(s, JOULES_ERR_LOST,
+				     "%s: the zone is a dangling symlink (its device is gone); "
+				     "nothing to read until the driver brings it back",
+				     path);
 	else if (e == ENOENT)
 		jl_sensor_unreadable(s, JOULES_ERR_UNSUPPORTED,
 				     "%s: missing; this zone has no energy counter", path);
@@ -191,8 +210,20 @@ static int powercap_enumerate(joules_ctx *ctx, void **state)
 		return 0;
 	struct dirent **ents;
 	int n = scandir(path, &ents, zone_filter, versionsort);
-	if (n < 0)
-		return 0; /* no powercap: no RAPL sensors, not an error */
+	if (n <= 0) {
+		/* No RAPL sensors is a normal state, not an error: say why. */
+		if (n < 0 && errno != ENOENT)
+			jl_note(ctx, "%s: cannot list: %s", path, strerror(errno));
+		else
+			jl_note(ctx,
+				"no intel-rapl zones in %s: the RAPL powercap driver is not loaded "
+				"(modprobe intel_rapl_msr) or the CPU does not offer RAPL (common in "
+				"virtual machines)",
+				path);
+		if (n == 0)
+			free(ents);
+		return 0;
+	}
 
 	int top[ZONE_MAX];
 	for (size_t i = 0; i < ZONE_MAX; i++)
