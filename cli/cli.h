@@ -9,6 +9,10 @@
 
 /* Each subcommand: argv[0] is the subcommand's name. */
 int cli_list(int argc, char **argv);
+int cli_gpu(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_record(int argc, char **argv);
+int cli_plot(int argc, char **argv);
 
 /* "joules: <what>" on stderr, and a hint to --help for usage errors. */
 void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

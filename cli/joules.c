@@ -15,6 +15,10 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  list     every energy sensor, readable or not, and why not\n"
+	"  gpu      every NVIDIA GPU: identity, memory, utilisation, power\n"
+	"  run      run a command and report the energy it used (like perf stat)\n"
+	"  record   write a power trace (CSV) while a command runs\n"
+	"  plot     draw a recorded trace to PNG or SVG\n"
 	"\n"
 	"Run 'joules COMMAND --help' for a command's options.\n"
 	"\n"
@@ -38,6 +42,10 @@ struct command {
 
 static const struct command commands[] = {
 	{"list", cli_list},
+	{"gpu", cli_gpu},
+	{"run", cli_run},
+	{"record", cli_record},
+	{"plot", cli_plot},
 };
 
 int main(int argc, char **argv)

@@ -35,6 +35,17 @@ static const char *why_not(const joules_ctx *ctx, size_t i, const struct joules_
 	return *msg ? msg : joules_strerror(r->status);
 }
 
+/* How an integrated sensor's energy is made, and what that misses. */
+static const char *integration_method(const struct joules_sensor *s, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "power sampled every %g ms and integrated (trapezoids) by a background "
+		 "thread: load changes shorter than that are smoothed, and the energy since "
+		 "the last sample is the reading's uncertainty",
+		 s->refresh_us / 1000.0);
+	return buf;
+}
+
 static const char *parent_id(const joules_ctx *ctx, const struct joules_sensor *s)
 {
 	const struct joules_sensor *p = s->parent >= 0 ? joules_sensor(ctx, (size_t)s->parent) : NULL;
@@ -76,6 +87,14 @@ static json_object *sensor_json(const joules_ctx *ctx, size_t i, const struct jo
 	add_u64_seconds(o, "wrap_period_s", s->wrap_period_ns);
 	if (s->refresh_us)
 		json_object_object_add(o, "refresh_us", json_object_new_int64(s->refresh_us));
+	/* Another source of the same domain, not used so it is not counted twice. */
+	if (*s->also)
+		json_object_object_add(o, "also_available", json_object_new_string(s->also));
+	if (s->flags & JOULES_SENSOR_INTEGRATED) {
+		char method[256];
+		json_object_object_add(o, "method", json_object_new_string(integration_method(
+							  s, method, sizeof method)));
+	}
 	return o;
 }
 
@@ -113,12 +132,15 @@ static int print_table(const joules_ctx *ctx, const struct joules_reading *r, si
 		const char *parent = parent_id(ctx, s);
 		const char *reason = why_not(ctx, i, &r[i]);
 		char energy[32] = "-";
+		const char *ok = (s->flags & JOULES_SENSOR_INTEGRATED) ? "ok (integrated from power)"
+								       : "ok";
 		if (!reason)
 			snprintf(energy, sizeof energy, "%" PRIu64 ".%06" PRIu64,
 				 r[i].energy_uj / 1000000u, r[i].energy_uj % 1000000u);
-		printf("%-22s %-14s %-12s %-9s %-10s %-18s %16s  %s\n", s->id, s->name,
+		printf("%-22s %-14s %-12s %-9s %-10s %-18s %16s  %s%s%s%s\n", s->id, s->name,
 		       joules_kind_name(s->kind), s->source, *s->device ? s->device : "-",
-		       parent ? parent : "-", energy, reason ? reason : "ok");
+		       parent ? parent : "-", energy, reason ? reason : ok,
+		       *s->also ? " (also: " : "", s->also, *s->also ? ")" : "");
 	}
 	for (size_t i = 0; i < joules_source_count(ctx); i++) {
 		const char *note = joules_source_note(ctx, i);

@@ -88,7 +88,7 @@ enum joules_kind {
  * of this struct yourself.
  */
 struct joules_sensor {
-	char id[JOULES_ID_LEN];         /* stable: "powercap:intel-rapl:0" */
+	char id[JOULES_ID_LEN];         /* stable, named after the domain: "rapl:package-0" */
 	char name[JOULES_NAME_LEN];     /* human: "package-0" */
 	char source[JOULES_SOURCE_LEN]; /* backend: "powercap" */
 	char device[JOULES_DEVICE_LEN]; /* "socket 0", "0000:17:00.0", or "" */
@@ -112,6 +112,12 @@ struct joules_sensor {
 	/* How often the hardware updates the counter, µs; 0 when unknown. */
 	uint32_t refresh_us;
 	uint32_t reserved;
+	/*
+	 * Other sources that expose this same domain, which joules did not
+	 * use so as not to count it twice: "perf", "powercap (unreadable)",
+	 * or "" when none.
+	 */
+	char also[JOULES_SOURCE_LEN * 2];
 };
 
 /* joules_reading.flags */
@@ -195,6 +201,61 @@ JOULES_API const char *joules_sensor_error(const joules_ctx *ctx, size_t index);
  */
 JOULES_API int joules_delta(const struct joules_reading *earlier,
 			    const struct joules_reading *later, uint64_t *energy_uj);
+
+/* joules_gpu_info.valid: which fields hold a value (others are unsupported). */
+#define JOULES_GPU_HAS_MEMORY 0x1u      /* memory_{total,used,free}_bytes */
+#define JOULES_GPU_HAS_UTILIZATION 0x2u /* gpu_util_percent, memory_util_percent */
+#define JOULES_GPU_HAS_POWER 0x4u       /* power_mw */
+#define JOULES_GPU_HAS_POWER_LIMIT 0x8u /* power_limit_mw */
+#define JOULES_GPU_HAS_POWER_INSTANT 0x10u /* power_instant_mw */
+#define JOULES_GPU_HAS_ENERGY 0x20u     /* energy_mj */
+
+/*
+ * A GPU's identity and state now (NVIDIA GPUs through NVML). The caller sets
+ * `size` to sizeof(struct joules_gpu_info); fields may only be appended.
+ */
+struct joules_gpu_info {
+	uint32_t size;
+	uint32_t valid;  /* JOULES_GPU_HAS_* */
+	uint32_t index;  /* NVML's index */
+	int32_t sensor;  /* index of this GPU's energy sensor, or -1 */
+	char name[96];
+	char uuid[96];
+	char pci_bus_id[32];
+	char driver_version[80];
+	char nvml_version[80];
+	uint64_t memory_total_bytes;
+	uint64_t memory_used_bytes;
+	uint64_t memory_free_bytes;
+	uint64_t energy_mj;        /* the driver's energy counter, mJ since it loaded */
+	uint32_t gpu_util_percent; /* over the driver's last sample period */
+	uint32_t memory_util_percent;
+	uint32_t power_mw;         /* nvmlDeviceGetPowerUsage: a 1 s average on Ampere+ */
+	uint32_t power_instant_mw;
+	uint32_t power_limit_mw;   /* enforced limit */
+	uint32_t reserved;
+};
+
+/*
+ * Number of NVIDIA GPUs. 0 when there is no NVIDIA driver (a normal state;
+ * joules_gpu_error() says so); a negative error when NVML is there but
+ * cannot be used (joules_gpu_error() says why and how to fix it).
+ */
+JOULES_API int joules_gpu_count(const joules_ctx *ctx);
+
+/*
+ * Why there are no GPUs, or "" when NVML loaded and found some. Never NULL.
+ */
+JOULES_API const char *joules_gpu_error(const joules_ctx *ctx);
+
+/*
+ * Fill *out for GPU `index` (out->size must be set). Calls NVML on this
+ * thread (milliseconds), so keep it off measured regions. A field the GPU
+ * does not offer is left out of out->valid. Fails with JOULES_ERR_LOST for
+ * a lost GPU (identity fields still filled), with the message in
+ * joules_last_error().
+ */
+JOULES_API int joules_gpu_info(joules_ctx *ctx, size_t index, struct joules_gpu_info *out);
 
 #ifdef __cplusplus
 }

@@ -60,6 +60,29 @@ struct jl_sensor *jl_sensor_add(joules_ctx *ctx, const struct jl_backend *backen
 	return s;
 }
 
+struct jl_sensor *jl_sensor_replace(joules_ctx *ctx, size_t index,
+				    const struct jl_backend *backend)
+{
+	struct jl_sensor *s = &ctx->sensors[index];
+	if (s->backend->release)
+		s->backend->release(s);
+	if (s->fd >= 0)
+		close(s->fd);
+	struct joules_sensor was = s->pub;
+	memset(s, 0, sizeof *s);
+	s->backend = backend;
+	s->fd = -1;
+	memcpy(s->pub.id, was.id, sizeof was.id);
+	memcpy(s->pub.name, was.name, sizeof was.name);
+	memcpy(s->pub.device, was.device, sizeof was.device);
+	memcpy(s->pub.also, was.also, sizeof was.also);
+	s->pub.kind = was.kind;
+	s->pub.parent = was.parent;
+	s->pub.flags = JOULES_SENSOR_READABLE;
+	snprintf(s->pub.source, sizeof s->pub.source, "%s", backend->name);
+	return s;
+}
+
 static size_t n_backends(void)
 {
 	size_t n = 0;

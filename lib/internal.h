@@ -52,6 +52,15 @@ uint64_t jl_now_ns(void);
 struct jl_sensor *jl_sensor_add(joules_ctx *ctx, const struct jl_backend *backend,
 				const char *id, const char *name, int kind);
 
+/*
+ * Hand sensor `index` to another backend that reads the same domain
+ * better: the old backend's data and fd are released and the read state
+ * is cleared; id, name, kind, device, parent and also are kept, so indices
+ * and parent links stay valid. Returns the sensor, readable, fd = -1.
+ */
+struct jl_sensor *jl_sensor_replace(joules_ctx *ctx, size_t index,
+				    const struct jl_backend *backend);
+
 /* Mark a sensor unreadable (err says how) and say why and how to fix it. */
 void jl_sensor_unreadable(struct jl_sensor *s, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -71,6 +71,10 @@ int jl_pread_u64(int fd, uint64_t *out, char *text, size_t text_len)
 	}
 	text[n] = '\0';
 	int r = jl_parse_u64(text, out);
-	rstrip(text, (size_t)n);
+	n = (ssize_t)rstrip(text, (size_t)n);
+	/* On failure the text goes into a message: no NULs or escape codes. */
+	for (ssize_t i = 0; r && i < n; i++)
+		if (!isprint((unsigned char)text[i]))
+			text[i] = '?';
 	return r;
 }

@@ -140,8 +140,11 @@ static int add_zone(joules_ctx *ctx, const struct zone *z, int top[ZONE_MAX])
 	else
 		snprintf(name, sizeof name, "%.40s-%u", z->zname, z->pkg);
 	snprintf(id, sizeof id, "rapl:%.58s", name);
-	/* An intel-rapl-mmio zone repeats an intel-rapl one: keep the first. */
-	if (joules_sensor_find(ctx, id) >= 0)
+	/*
+	 * An intel-rapl-mmio zone repeats an intel-rapl one: keep the first.
+	 * Two intel-rapl zones with one name are both real: both are listed.
+	 */
+	if (strncmp(z->dir, "intel-rapl-mmio", 15) == 0 && joules_sensor_find(ctx, id) >= 0)
 		return 0;
 
 	struct zone_data *d = malloc(sizeof *d);
@@ -202,6 +205,16 @@ static int zone_filter(const struct dirent *e)
 	return strncmp(e->d_name, "intel-rapl", 10) == 0;
 }
 
+/* No RAPL sensors is a normal state, not an error: say why. */
+static void note_no_zones(joules_ctx *ctx, const char *path)
+{
+	jl_note(ctx,
+		"no intel-rapl zones in %s: the RAPL powercap driver is not loaded "
+		"(modprobe intel_rapl_msr) or the CPU does not offer RAPL (common in "
+		"virtual machines)",
+		path);
+}
+
 static int powercap_enumerate(joules_ctx *ctx, void **state)
 {
 	(void)state;
@@ -211,15 +224,10 @@ static int powercap_enumerate(joules_ctx *ctx, void **state)
 	struct dirent **ents;
 	int n = scandir(path, &ents, zone_filter, versionsort);
 	if (n <= 0) {
-		/* No RAPL sensors is a normal state, not an error: say why. */
 		if (n < 0 && errno != ENOENT)
 			jl_note(ctx, "%s: cannot list: %s", path, strerror(errno));
 		else
-			jl_note(ctx,
-				"no intel-rapl zones in %s: the RAPL powercap driver is not loaded "
-				"(modprobe intel_rapl_msr) or the CPU does not offer RAPL (common in "
-				"virtual machines)",
-				path);
+			note_no_zones(ctx, path);
 		if (n == 0)
 			free(ents);
 		return 0;
@@ -249,6 +257,9 @@ static int powercap_enumerate(joules_ctx *ctx, void **state)
 	free(ents);
 	if (r == 0)
 		link_platform(ctx, first);
+	/* Only the control type, or nothing that parses as a zone. */
+	if (r == 0 && ctx->n_sensors == first)
+		note_no_zones(ctx, path);
 	return r;
 }
 

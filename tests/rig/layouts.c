@@ -14,6 +14,15 @@ static const struct {
 	{"amd-zen", layout_amd_zen},
 	{"laptop", layout_laptop},
 	{"messy-powercap", layout_messy_powercap},
+	{"perf-intel-2s", layout_perf_intel_2s},
+	{"perf-dead-psys", layout_perf_dead_psys},
+	{"perf+powercap", layout_perf_powercap},
+	{"hwmon-amdgpu-old", layout_hwmon_amdgpu_old},
+	{"hwmon-amdgpu", layout_hwmon_amdgpu},
+	{"hwmon-i915", layout_hwmon_i915},
+	{"hwmon-xe", layout_hwmon_xe},
+	{"hwmon-amd-energy", layout_hwmon_amd_energy},
+	{"hwmon-messy", layout_hwmon_messy},
 };
 
 const char *const fakesys_layouts[] = {
@@ -21,6 +30,15 @@ const char *const fakesys_layouts[] = {
 	"amd-zen",
 	"laptop",
 	"messy-powercap",
+	"perf-intel-2s",
+	"perf-dead-psys",
+	"perf+powercap",
+	"hwmon-amdgpu-old",
+	"hwmon-amdgpu",
+	"hwmon-i915",
+	"hwmon-xe",
+	"hwmon-amd-energy",
+	"hwmon-messy",
 	NULL,
 };
 

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a region boundary costs on NVIDIA GPUs: joules_read() of every GPU
+ * sensor, per GPU, against the direct call it replaces
+ * (nvmlDeviceGetTotalEnergyConsumption, same process, same library), and
+ * against a floor (clock_gettime) measured in the same run. Reports
+ * medians and ratios; asserts nothing. Without an NVIDIA GPU it says so.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "joules.h"
+
+typedef int (*init_fn)(void);
+typedef int (*handle_fn)(unsigned, void **);
+typedef int (*energy_fn)(void *, unsigned long long *);
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp);
+	return v[n / 2];
+}
+
+#define READS 5000
+#define DIRECT 100
+
+int main(void)
+{
+	joules_ctx *ctx;
+	if (joules_open(&ctx, NULL) < 0) {
+		puts("nvml_boundary: joules_open failed");
+		return 1;
+	}
+	int gpus = joules_gpu_count(ctx);
+	if (gpus <= 0) {
+		printf("nvml_boundary: no NVIDIA GPU (%s): nothing to measure\n", joules_gpu_error(ctx));
+		joules_close(ctx);
+		return 0;
+	}
+	size_t n = joules_sensor_count(ctx);
+	struct joules_reading *r = calloc(n, sizeof *r);
+	static double t[READS];
+	/* Floor: the clock itself. */
+	for (int i = 0; i < READS; i++) {
+		double a = now_us();
+		t[i] = now_us() - a;
+	}
+	double floor_us = median(t, READS);
+	for (int i = 0; i < READS; i++) {
+		double a = now_us();
+		joules_read(ctx, r, n);
+		t[i] = now_us() - a;
+	}
+	double read_us = median(t, READS);
+
+	const char *file = getenv("JOULES_NVML_LIBRARY");
+	void *dl = dlopen(file && *file ? file : "libnvidia-ml.so.1", RTLD_NOW);
+	init_fn init = dl ? (init_fn)dlsym(dl, "nvmlInit_v2") : NULL;
+	handle_fn handle = dl ? (handle_fn)dlsym(dl, "nvmlDeviceGetHandleByIndex_v2") : NULL;
+	energy_fn energy = dl ? (energy_fn)dlsym(dl, "nvmlDeviceGetTotalEnergyConsumption") : NULL;
+	void *h = NULL;
+	double direct_us = 0;
+	if (init && handle && energy && init() == 0 && handle(0, &h) == 0) {
+		static double d[DIRECT];
+		unsigned long long mj;
+		for (int i = 0; i < DIRECT; i++) {
+			double a = now_us();
+			energy(h, &mj);
+			d[i] = now_us() - a;
+		}
+		direct_us = median(d, DIRECT);
+	}
+	printf("nvml_boundary: %d GPU(s), %zu sensors\n", gpus, n);
+	printf("  floor (clock_gettime):            %10.3f us\n", floor_us);
+	printf("  joules_read, all sensors:         %10.3f us (%.1f x floor)\n", read_us,
+	       read_us / floor_us);
+	printf("  joules_read per GPU:              %10.3f us\n", read_us / gpus);
+	if (direct_us > 0)
+		printf("  nvmlDeviceGetTotalEnergyConsumption: %7.1f us; per-GPU boundary is %.5f of it "
+		       "(%.0fx cheaper)\n",
+		       direct_us, read_us / gpus / direct_us, direct_us / (read_us / gpus));
+	else
+		puts("  direct energy call: not available");
+	free(r);
+	joules_close(ctx);
+	if (dl)
+		dlclose(dl);
+	return 0;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* The report as a table for people, in the manner of perf stat. */
+#include <string.h>
+
+#include "report.h"
+
+/* "  ± 1.2%" when there are several runs, else nothing. */
+static void spread(FILE *f, const struct acc *a)
+{
+	if (a->n > 1)
+		fprintf(f, " ±%5.1f%%", a->mean != 0 ? 100 * acc_sd(a) / a->mean : 0.0);
+	else if (a->n == 1)
+		fputs("        ", f);
+}
+
+static void command_line(const struct report *r, FILE *f)
+{
+	fputs("'", f);
+	for (int i = 0; i < r->command_argc; i++)
+		fprintf(f, "%s%s", i ? " " : "", r->command[i]);
+	fputs("'", f);
+}
+
+static void sensor_line(const struct report *r, size_t i, FILE *f)
+{
+	const struct joules_sensor *js = joules_sensor(r->ctx, i);
+	const struct sensor_report *s = &r->sensors[i];
+	fprintf(f, "  %-24s %-12s %12.6f", js->id, joules_kind_name(js->kind), s->energy_j.mean);
+	spread(f, &s->energy_j);
+	fprintf(f, " %10.3f %10.3f", s->mean_w.mean, s->peak_w.mean);
+	if (r->baseline) {
+		if (s->idle_status)
+			fprintf(f, " %10s %12s", "-", "-");
+		else
+			fprintf(f, " %10.3f %12.6f", s->idle_w, s->above_idle_j.mean);
+	}
+	if (s->total == TOTAL_NONE && js->parent >= 0 && s->selected &&
+	    total_of_kind(js->kind) != TOTAL_NONE)
+		fprintf(f, "  (inside %s)", joules_sensor(r->ctx, (size_t)js->parent)->id);
+	if (s->wraps)
+		fprintf(f, "  (%u wraps)", s->wraps);
+	fputc('\n', f);
+}
+
+static void total_line(const struct report *r, int t, FILE *f)
+{
+	const struct total_report *tr = &r->totals[t];
+	fprintf(f, "  total %-31s", total_names[t]);
+	if (!tr->measured) {
+		fprintf(f, "  not measured (no %s sensor)\n", total_names[t]);
+		return;
+	}
+	if (!tr->known) {
+		fprintf(f, "  unknown: %s was not measured\n", tr->missing);
+		return;
+	}
+	fprintf(f, "%12.6f", tr->j.mean);
+	if (r->baseline && tr->above_idle_j.n) {
+		spread(f, &tr->j);
+		fprintf(f, " %10s %10s %10s %12.6f", "", "", "", tr->above_idle_j.mean);
+	} else if (tr->j.n > 1) {
+		spread(f, &tr->j);
+	}
+	fputc('\n', f);
+}
+
+int output_text(const struct report *r, FILE *f)
+{
+	fputs("\n Energy of ", f);
+	command_line(r, f);
+	if (r->duration_s.n > 1 || r->runs_asked > 1)
+		fprintf(f, " (%u of %u runs)", r->duration_s.n, r->runs_asked);
+	fputs(":\n\n", f);
+	fprintf(f, "  %-24s %-12s %12s%s %10s %10s", "SENSOR", "KIND", "ENERGY J",
+		r->duration_s.n > 1 ? "         " : "        ", "MEAN W", "PEAK W");
+	if (r->baseline)
+		fprintf(f, " %10s %12s", "IDLE W", "ABOVE IDLE J");
+	fputc('\n', f);
+	size_t failed = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->sensors[i].selected && !r->sensors[i].status)
+			sensor_line(r, i, f);
+		failed += r->sensors[i].selected && r->sensors[i].status;
+	}
+	bool any = false;
+	for (size_t i = 0; i < r->n; i++)
+		any |= r->sensors[i].selected;
+	if (!any)
+		fputs("  (no energy sensors here: 'joules list' shows what was looked for)\n", f);
+	fputc('\n', f);
+	for (int t = 0; t < N_TOTALS; t++)
+		total_line(r, t, f);
+	if (failed) {
+		fputs("\n Not measured:\n", f);
+		for (size_t i = 0; i < r->n; i++)
+			if (r->sensors[i].selected && r->sensors[i].status)
+				fprintf(f, "  %-24s %s\n", joules_sensor(r->ctx, i)->id,
+					r->sensors[i].reason);
+	}
+	fprintf(f, "\n  %14.6f s wall time", r->duration_s.mean);
+	if (r->duration_s.n > 1)
+		spread(f, &r->duration_s);
+	if (r->baseline)
+		fprintf(f, "  (idle power measured over %.3f s before)", r->baseline_s);
+	fputs("\n\n", f);
+	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+}

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/* joules record: a power trace, one CSV row per sensor per sample, written as it goes. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "options.h"
+#include "sampler.h"
+#include "select.h"
+#include "spawn.h"
+#include "totals.h"
+
+static const char usage[] =
+	"Usage: joules record -o FILE [OPTIONS] [--] COMMAND [ARGS...]\n"
+	"       joules record -o FILE [OPTIONS] [--duration S]\n"
+	"\n"
+	"Record a power trace of every energy sensor while COMMAND runs, for S\n"
+	"seconds, or (with neither) until interrupted with Ctrl-C or SIGTERM.\n"
+	"Rows are flushed after every sample, so an interrupted recording keeps\n"
+	"everything up to its last sample. 'joules plot FILE' draws the trace.\n"
+	"\n"
+	"The trace is CSV (RFC 4180) with this header and columns:\n"
+	"  time_s,sensor,watts,joules,total\n"
+	"  time_s   seconds since the recording started, at the end of the sample\n"
+	"  sensor   the sensor's id ('joules list' names them all)\n"
+	"  watts    mean power over the interval that ends at time_s\n"
+	"  joules   energy since the recording started (cumulative)\n"
+	"  total    the total this sensor adds to (cpu, dram, gpu, platform), or\n"
+	"           empty when it sits inside another sensor of the same total (a\n"
+	"           core inside its package) or belongs to none; summing the watts\n"
+	"           of the rows with the same total never counts a domain twice\n"
+	"One row per selected sensor per sample. A sensor that fails gets rows\n"
+	"with empty watts and joules from then on, and joules says why on stderr.\n"
+	"\n"
+	"Options:\n"
+	"  -o, --output FILE   the trace (required; '-' for stdout)\n" SELECT_HELP
+	"  -i, --interval MS   sample every MS ms (default 100)\n"
+	"      --duration S    record for S seconds (without a COMMAND)\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"Exit status: COMMAND's (128 + N when signal N ended it; 127 or 126 when it\n"
+	"could not be started); without a COMMAND 0, also when interrupted. 1 when\n"
+	"the trace could not be written (a full disk, an unwritable path): the\n"
+	"error names the file and the reason. 2 on a usage error.\n";
+
+struct recorder {
+	struct sampler smp;
+	const bool *selected;
+	const char *path;
+	FILE *f;
+	bool *warned; /* per sensor: its failure was reported */
+	size_t clock;  /* the sensor whose reading times the rows */
+	int failed;    /* errno of a failed write, or 0 */
+};
+
+static void warn_failed(struct recorder *rec, size_t i, double t)
+{
+	if (rec->warned[i] || !rec->smp.failed[i])
+		return;
+	rec->warned[i] = true;
+	fprintf(stderr, "joules record: %s failed at %.3f s: %s\n",
+		joules_sensor(rec->smp.ctx, i)->id, t, rec->smp.reasons + i * JOULES_REASON_LEN);
+}
+
+/* The rows of the last sample; 0, or -1 when the trace cannot be written. */
+static int write_rows(struct recorder *rec)
+{
+	const struct sampler *s = &rec->smp;
+	double t = (double)(s->cur[rec->clock].time_ns - s->first[rec->clock].time_ns) / 1e9;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!rec->selected[i])
+			continue;
+		const struct joules_sensor *js = joules_sensor(s->ctx, i);
+		int total = total_counted(s->ctx, rec->selected, i);
+		uint64_t uj;
+		double w;
+		fprintf(rec->f, "%.6f,%s,", t, js->id);
+		if (!s->failed[i] && sampler_last_watts(s, i, &w) &&
+		    joules_delta(&s->first[i], &s->cur[i], &uj) == 0)
+			fprintf(rec->f, "%.6f,%.6f", w, (double)uj / 1e6);
+		else
+			fputc(',', rec->f);
+		fprintf(rec->f, ",%s\n", total == TOTAL_NONE ? "" : total_names[total]);
+		warn_failed(rec, i, t);
+	}
+	errno = 0;
+	if (fflush(rec->f) == 0 && !ferror(rec->f))
+		return 0;
+	rec->failed = errno ? errno : EIO;
+	fprintf(stderr, "joules record: cannot write %s: %s\n", rec->path, strerror(rec->failed));
+	return -1;
+}
+
+static int tick(void *arg)
+{
+	struct recorder *rec = arg;
+	sampler_tick(&rec->smp);
+	return write_rows(rec);
+}
+
+struct record_opts {
+	const char *output, *sensors;
+	uint64_t interval_ns, duration_ns;
+};
+
+/* 0 to go on, -1 after --help, else the exit status of a usage error. */
+static int parse(int argc, char **argv, struct record_opts *o)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"sensors", required_argument, NULL, 'e'},
+		{"interval", required_argument, NULL, 'i'},
+		{"duration", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	*o = (struct record_opts){.interval_ns = 100000000u};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+o:e:i:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'e':
+			o->sensors = optarg;
+			break;
+		case 'i':
+			if (option_duration_ns("record", "-i", optarg, 1e6, &o->interval_ns) < 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case 'd':
+			if (option_duration_ns("record", "--duration", optarg, 1e9,
+					       &o->duration_ns) < 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return -1;
+		default:
+			if (optopt && strchr("oeid", optopt))
+				cli_usage_error("record", "option '%s' needs a value",
+						argv[optind - 1]);
+			else
+				cli_usage_error("record", "unknown option '%s'", argv[optind - 1]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (!o->output) {
+		cli_usage_error("record", "no trace file: give -o FILE");
+		return CLI_EXIT_USAGE;
+	}
+	if (o->duration_ns && optind < argc) {
+		cli_usage_error("record", "--duration and a COMMAND exclude each other");
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Record with the trace open; returns the exit status. */
+static int record(struct recorder *rec, const struct record_opts *o, char **cmd)
+{
+	fputs("time_s,sensor,watts,joules,total\n", rec->f);
+	errno = 0;
+	if (fflush(rec->f) != 0 || ferror(rec->f)) {
+		fprintf(stderr, "joules record: cannot write %s: %s\n", rec->path,
+			strerror(errno ? errno : EIO));
+		return CLI_EXIT_FAILURE;
+	}
+	int rc, started = 1;
+	uint64_t wall;
+	sampler_start(&rec->smp);
+	if (cmd[0]) {
+		rc = spawn_run(cmd, o->interval_ns, tick, rec, &started, &wall);
+	} else {
+		spawn_wait(o->duration_ns, o->interval_ns, tick, rec);
+		rc = CLI_EXIT_OK; /* Ctrl-C is how an open-ended recording ends */
+	}
+	if (started && !rec->failed)
+		tick(rec);
+	return rec->failed ? CLI_EXIT_FAILURE : rc;
+}
+
+static int record_with(joules_ctx *ctx, const struct record_opts *o, char **cmd)
+{
+	size_t n = joules_sensor_count(ctx);
+	bool *selected = calloc(n ? n : 1, sizeof *selected);
+	struct recorder rec = {.path = o->output, .selected = selected};
+	int rc = CLI_EXIT_FAILURE;
+	rec.warned = calloc(n ? n : 1, sizeof *rec.warned);
+	if (!selected || !rec.warned || sampler_init(&rec.smp, ctx, o->interval_ns) < 0) {
+		fputs("joules record: out of memory\n", stderr);
+		goto out;
+	}
+	if (select_sensors(ctx, o->sensors, selected, "record") < 0) {
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	while (rec.clock < n && !selected[rec.clock])
+		rec.clock++;
+	if (rec.clock == n) {
+		fputs("joules record: no energy sensors to record (see 'joules list')\n", stderr);
+		goto out;
+	}
+	bool to_stdout = strcmp(o->output, "-") == 0;
+	rec.f = to_stdout ? stdout : option_output("record", o->output);
+	if (!rec.f)
+		goto out;
+	rc = record(&rec, o, cmd);
+	if (!to_stdout && fclose(rec.f) != 0 && !rec.failed) {
+		fprintf(stderr, "joules record: cannot write %s: %s\n", o->output, strerror(errno));
+		rc = CLI_EXIT_FAILURE;
+	}
+out:
+	sampler_free(&rec.smp);
+	free(rec.warned);
+	free(selected);
+	return rc;
+}
+
+int cli_record(int argc, char **argv)
+{
+	struct record_opts o;
+	int rc = parse(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	joules_ctx *ctx;
+	int r = joules_open(&ctx, NULL);
+	if (r < 0) {
+		fprintf(stderr, "joules record: cannot open the sensors: %s\n", joules_strerror(r));
+		return CLI_EXIT_FAILURE;
+	}
+	uint64_t most = sampler_max_interval_ns(ctx);
+	if (most && o.interval_ns > most)
+		o.interval_ns = most;
+	rc = record_with(ctx, &o, argv + optind);
+	joules_close(ctx);
+	return rc;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What `joules run` found over all its runs: per sensor and per total, the
+ * mean and standard deviation across runs of energy, mean and peak power,
+ * and energy above the idle power of the baseline. The output_* files
+ * print it; none of them computes anything.
+ */
+#ifndef JOULES_CLI_REPORT_H
+#define JOULES_CLI_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "joules.h"
+#include "sampler.h"
+#include "totals.h"
+
+/* A running mean and variance (Welford): stable for any number of runs. */
+struct acc {
+	unsigned n;
+	double mean, m2;
+};
+void acc_add(struct acc *a, double x);
+/* Sample standard deviation (n − 1), as perf stat -r; 0 for one run. */
+double acc_sd(const struct acc *a);
+
+struct sensor_report {
+	bool selected;
+	int total;  /* the total it adds to, or TOTAL_NONE */
+	int status; /* 0, or why its energy is not known (first failure) */
+	char reason[JOULES_REASON_LEN];
+	struct acc energy_j, mean_w, peak_w, above_idle_j;
+	uint32_t wraps;
+	int idle_status; /* of the baseline, when there is one */
+	double idle_w;
+};
+
+struct total_report {
+	bool measured; /* at least one selected sensor adds to it */
+	bool known;    /* ... and all of them were read in every run */
+	const char *missing; /* when measured but not known: id of a failed sensor */
+	struct acc j, above_idle_j;
+};
+
+struct report {
+	const joules_ctx *ctx;
+	char *const *command;
+	int command_argc;
+	unsigned runs_asked;
+	int exit_status; /* of the last run */
+	struct acc duration_s;
+	bool baseline;
+	double baseline_s;
+	size_t n;
+	struct sensor_report *sensors;
+	struct total_report totals[N_TOTALS];
+};
+
+int report_init(struct report *r, const joules_ctx *ctx, const bool *selected);
+void report_free(struct report *r);
+/* The baseline's sampler: idle power per sensor. */
+void report_set_baseline(struct report *r, const struct sampler *s, double seconds);
+/* One run of the command: its sampler, wall time and exit status. */
+void report_add_run(struct report *r, const struct sampler *s, uint64_t wall_ns, int exit_status);
+
+/* The formats; each returns 0 or -1 when writing failed. */
+int output_text(const struct report *r, FILE *f);
+int output_json(const struct report *r, FILE *f);
+int output_csv(const struct report *r, FILE *f);
+
+#endif

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CLI's sampling of one measurement: a first snapshot, one every tick,
+ * a last one. Energy is always last − first (joules_delta), so ticks never
+ * change it; ticks give the peak power, count wraps, and catch a sensor
+ * that fails midway (its energy is then not trusted: a gap can hide a wrap).
+ */
+#ifndef JOULES_CLI_SAMPLER_H
+#define JOULES_CLI_SAMPLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "joules.h"
+
+struct sampler {
+	joules_ctx *ctx;
+	size_t n;
+	uint64_t min_window_ns; /* shortest interval a peak is taken over */
+	struct joules_reading *first, *prev, *cur;
+	struct joules_reading *ref; /* per sensor: start of the current peak window */
+	double *peak_w;             /* < 0 until a window closes */
+	uint32_t *wraps;
+	int *failed;    /* status of the first failed reading, or 0 */
+	char *reasons;  /* n × JOULES_REASON_LEN: message of that failure */
+	unsigned samples;
+};
+
+/* What one sensor measured between the first and the last snapshot. */
+struct sensor_result {
+	int status;  /* 0, a reading's error, or JOULES_ERR_RESET */
+	const char *reason; /* when status != 0; points into the sampler */
+	double energy_j, seconds, mean_w, peak_w;
+	uint32_t wraps;
+};
+
+/* Longest tick that still sees every wrap of these sensors, ns (0: any). */
+uint64_t sampler_max_interval_ns(const joules_ctx *ctx);
+
+int sampler_init(struct sampler *s, joules_ctx *ctx, uint64_t interval_ns);
+void sampler_free(struct sampler *s);
+/* The first snapshot: resets peaks, wraps and failures. */
+void sampler_start(struct sampler *s);
+/* One more snapshot. */
+void sampler_tick(struct sampler *s);
+/* Mean power of sensor i over the last tick; false when it has none. */
+bool sampler_last_watts(const struct sampler *s, size_t i, double *watts);
+void sampler_result(const struct sampler *s, size_t i, struct sensor_result *out);
+
+#endif

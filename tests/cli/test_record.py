@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""`joules record`: a trace read back with the csv module, whose cumulative
+joules end exactly at what the command advanced; rows flushed as they go
+(an interrupted recording keeps them); a failing sensor gets empty rows and
+a message; an unwritable or full destination fails clearly."""
+import csv
+import os
+import signal
+import subprocess
+import time
+
+from clitest import FAKESYS, JOULES, WRAPPER, joules, main, test
+from runtest import ZONE, Tree, advance, scratch, script, wait_for
+
+HEADER = ["time_s", "sensor", "watts", "joules", "total"]
+INTEL_2S = {"rapl:package-0": "cpu", "rapl:core-0": "", "rapl:uncore-0": "", "rapl:dram-0": "dram",
+            "rapl:package-1": "cpu", "rapl:core-1": "", "rapl:uncore-1": "", "rapl:dram-1": "dram"}
+
+
+def read_trace(case, path):
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        rows = list(reader)
+    case.eq(rows[0] if rows else None, HEADER, "header")
+    return [dict(zip(HEADER, r)) for r in rows[1:]]
+
+
+def by_sensor(rows):
+    out = {}
+    for r in rows:
+        out.setdefault(r["sensor"], []).append(r)
+    return out
+
+
+@test
+def trace_rows_per_sample_per_sensor_with_cumulative_joules(case):
+    with Tree("intel-2s") as t, scratch() as d:
+        out = os.path.join(d, "trace.csv")
+        steps = [advance(t, ZONE["rapl:package-0"], 100000) for _ in range(6)]
+        steps.append(advance(t, ZONE["rapl:dram-0"], 30000))
+        p = joules("record", "-o", out, "-i", "20", "--", *script(*steps), root=t.root)
+        rows = read_trace(case, out)
+    case.eq(p.returncode, 0, f"exit status; stderr {p.stderr}")
+    series = by_sensor(rows)
+    case.eq(sorted(series), sorted(INTEL_2S), "one series per sensor")
+    lengths = {len(v) for v in series.values()}
+    case.eq(len(lengths), 1, "every sample has a row for every sensor")
+    case.check(lengths and min(lengths) >= 3, f"several samples: {lengths}")
+    for sid, rs in series.items():
+        case.eq({r["total"] for r in rs}, {INTEL_2S[sid]}, f"{sid} total column")
+        joules_ = [float(r["joules"]) for r in rs]
+        case.check(joules_ == sorted(joules_), f"{sid} cumulative joules never fall")
+        case.check(all(float(r["watts"]) >= 0 for r in rs), f"{sid} watts >= 0")
+        times = [float(r["time_s"]) for r in rs]
+        case.check(times == sorted(times) and times[0] > 0, f"{sid} times rise from > 0")
+    case.eq(series["rapl:package-0"][-1]["joules"], "0.600000", "package-0 ends at what was added")
+    case.eq(series["rapl:dram-0"][-1]["joules"], "0.030000", "dram-0 too")
+    case.eq(series["rapl:core-1"][-1]["joules"], "0.000000", "an idle sensor: 0, measured")
+    # The same time on every row of one sample, so a reader can stack them.
+    first = [r["time_s"] for r in rows[:len(series)]]
+    case.eq(len(set(first)), 1, "one time per sample")
+
+
+@test
+def watts_integrate_to_the_joules(case):
+    with Tree("intel-2s") as t, scratch() as d:
+        out = os.path.join(d, "trace.csv")
+        steps = [advance(t, ZONE["rapl:package-0"], 50000) for _ in range(5)]
+        joules("record", "-o", out, "-i", "20", "-e", "rapl:package-0", "--", *script(*steps),
+               root=t.root)
+        rows = read_trace(case, out)
+    prev_t, total = 0.0, 0.0
+    for r in rows:
+        t_ = float(r["time_s"])
+        total += float(r["watts"]) * (t_ - prev_t)
+        prev_t = t_
+    # Printed to 6 digits: the sum keeps a few µJ of rounding, not more.
+    case.check(abs(total - 0.25) < 1e-3, f"Σ watts × Δt = {total}, want 0.25 J")
+
+
+@test
+def duration_without_a_command(case):
+    with Tree("intel-2s") as t, scratch() as d:
+        out = os.path.join(d, "trace.csv")
+        p = joules("record", "-o", out, "-i", "50", "--duration", "0.3", "-e", "dram",
+                   root=t.root)
+        rows = read_trace(case, out)
+    case.eq(p.returncode, 0, "exit status")
+    case.eq(sorted(by_sensor(rows)), ["rapl:dram-0", "rapl:dram-1"], "-e dram")
+    case.check(len(rows) >= 2, f"rows: {len(rows)}")
+
+
+@test
+def a_sensor_that_vanishes_gets_empty_rows_and_a_message(case):
+    with Tree("intel-2s") as t, scratch() as d:
+        out = os.path.join(d, "trace.csv")
+        cmd = script(advance(t, ZONE["rapl:package-1"], 10000),
+                     f"{FAKESYS} {t.root} remove {ZONE['rapl:package-1']}", "true", sleep=0.1)
+        p = joules("record", "-o", out, "-i", "20", "--", *cmd, root=t.root)
+        rows = read_trace(case, out)
+    case.eq(p.returncode, 0, "the command's status")
+    case.has(p.stderr, "rapl:package-1 failed at", "message names the sensor")
+    case.has(p.stderr, "vanished", "and why")
+    gone = by_sensor(rows).get("rapl:package-1", [])
+    case.check(gone and gone[0]["watts"] != "", "read before it went")
+    case.check(gone and gone[-1]["watts"] == "" and gone[-1]["joules"] == "",
+               f"empty after, never 0: {gone[-1:]}")
+
+
+@test
+def full_disk_and_unwritable_path_fail_clearly(case):
+    with Tree("intel-2s") as t, scratch() as d:
+        mark = os.path.join(d, "ran")
+        p = joules("record", "-o", "/dev/full", "--", "touch", mark, root=t.root)
+        case.eq(p.returncode, 1, "/dev/full")
+        case.has(p.stderr, "cannot write /dev/full: No space left on device", "message")
+        case.check(not os.path.exists(mark), "the command did not run")
+        bad = os.path.join(d, "missing", "trace.csv")
+        p = joules("record", "-o", bad, "--duration", "0.1", root=t.root)
+        case.eq(p.returncode, 1, "missing directory")
+        case.has(p.stderr, f"cannot write {bad}: No such file or directory", "message")
+
+
+def interrupted(case, t, out, cmd, sig, want):
+    env = dict(os.environ, JOULES_SYSFS_ROOT=t.root)
+    p = subprocess.Popen([*WRAPPER, JOULES, "record", "-o", out, "-i", "20", *cmd],
+                         env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(out)
+        # Wait for a few samples on disk: rows are flushed as they go.
+        end = time.monotonic() + 120
+        while time.monotonic() < end:
+            with open(out) as f:
+                if f.read().count("\n") > 20:
+                    break
+            time.sleep(0.01)
+        p.send_signal(sig)
+        p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    case.eq(p.returncode, want, f"exit status after {sig.name}")
+    with open(out) as f:
+        text = f.read()
+    case.check(text.endswith("\n"), "ends on a whole row")
+    rows = read_trace(case, out)
+    case.check(len(rows) > 8 and all(len(r) == 5 for r in rows), f"rows kept: {len(rows)}")
+
+
+@test
+def interrupted_recordings_keep_their_rows(case):
+    with Tree("intel-2s") as t, scratch() as d:
+        interrupted(case, t, os.path.join(d, "a.csv"), [], signal.SIGINT, 0)
+        ready = os.path.join(d, "ready")
+        interrupted(case, t, os.path.join(d, "b.csv"),
+                    ["--", "sh", "-c", f"touch {ready}; exec sleep 300"], signal.SIGTERM, 143)
+
+
+@test
+def usage_errors_and_help(case):
+    for args, part in ((["record", "--duration", "1"], "give -o FILE"),
+                       (["record", "-o", "x", "--duration", "1", "true"], "exclude each other"),
+                       (["record", "-o", "x", "--duration", "soon"], "--duration 'soon'")):
+        p = joules(*args)
+        case.eq(p.returncode, 2, f"{args}")
+        case.has(p.stderr, part, f"{args} message")
+    p = joules("record", "--help")
+    case.eq(p.returncode, 0, "--help")
+    for part in ("time_s,sensor,watts,joules,total", "cumulative", "-i, --interval",
+                 "--duration S", "-e, --sensors", "flushed"):
+        case.has(p.stdout, part, "--help")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A fake libnvidia-ml.so.1 that joules loads through its real dlopen path
+ * (JOULES_NVML_LIBRARY). Its GPUs are set by a config file named by
+ * $FAKE_NVML_CONFIG, re-read whenever the file is replaced, so a test can
+ * change behaviour mid-run. One line per setting, GPU index first:
+ *
+ *   gpus N                  number of GPUs (default 1, at most FAKE_MAX)
+ *   name I text...          uuid I text   busid I text
+ *   power_mw I P            instant and average power; the energy counter
+ *                           advances at this rate with real time
+ *   step_ms I S             the counter moves every S ms (default 100)
+ *   energy_mj I E           counter value when the GPU first counts
+ *   reset I G               a new G restarts the counter from 0 (driver reset)
+ *   lost I                  every call on GPU I returns NVML_ERROR_GPU_IS_LOST
+ *   fail FUNC I CODE        FUNC (exported name, unversioned) returns CODE
+ *                           for GPU I, or for every GPU / no GPU when I is -1
+ *   mem I TOTAL USED        util I GPU MEM      limit_mw I L
+ *
+ * Built four ways (meson.build): the full library; one without
+ * nvmlDeviceGetTotalEnergyConsumption (FAKE_NO_ENERGY); one with only the
+ * old unversioned names (FAKE_OLD_NAMES); one without the required
+ * nvmlDeviceGetUUID (FAKE_NO_UUID).
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "nvml_api.h"
+
+#define FAKE_API __attribute__((visibility("default")))
+#define FAKE_MAX 16
+#define FAKE_FAILS 32
+
+struct nvmlDevice_st {
+	char name[96], uuid[96], busid[32];
+	uint64_t power_mw, step_ms, limit_mw, mem_total, mem_used;
+	unsigned util_gpu, util_mem;
+	long reset_gen;
+	int lost;
+	/* The counter: energy_uj truth at energy_ns; shown_mj is what NVML shows. */
+	int counting;
+	uint64_t energy_uj, energy_ns, step_base_ns, shown_mj;
+};
+
+struct fail {
+	char func[64];
+	int gpu, code;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct nvmlDevice_st gpus[FAKE_MAX];
+static struct fail fails[FAKE_FAILS];
+static unsigned n_gpus, n_fails;
+static int init_count;
+static struct stat seen; /* the config file last read */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Advance GPU g's true energy to `now` at its current power. */
+static void advance(struct nvmlDevice_st *g, uint64_t now)
+{
+	if (!g->counting) {
+		g->counting = 1;
+		g->energy_ns = g->step_base_ns = now;
+		g->shown_mj = g->energy_uj / 1000u;
+		return;
+	}
+	g->energy_uj += g->power_mw * (now - g->energy_ns) / 1000000u;
+	g->energy_ns = now;
+	uint64_t step_ns = (g->step_ms ? g->step_ms : 1) * 1000000u;
+	uint64_t steps = (now - g->step_base_ns) / step_ns;
+	if (steps) {
+		/* The value at the last step boundary, as the driver would show it. */
+		uint64_t boundary = g->step_base_ns + steps * step_ns;
+		g->step_base_ns = boundary;
+		g->shown_mj = (g->energy_uj - g->power_mw * (now - boundary) / 1000000u) / 1000u;
+	}
+}
+
+static void defaults(unsigned i, struct nvmlDevice_st *g)
+{
+	memset(g, 0, sizeof *g);
+	snprintf(g->name, sizeof g->name, "NVIDIA Fake GPU %u", i);
+	snprintf(g->uuid, sizeof g->uuid, "GPU-fa4e0000-0000-4000-8000-%012u", i);
+	snprintf(g->busid, sizeof g->busid, "00000000:%02X:00.0", 0x17 + i);
+	g->power_mw = 100000;
+	g->step_ms = 100;
+	g->limit_mw = 700000;
+	g->mem_total = 80ull << 30;
+	g->mem_used = 1ull << 30;
+	g->util_gpu = 50;
+	g->util_mem = 20;
+}
+
+static void apply(struct nvmlDevice_st *g, const char *key, const char *rest)
+{
+	char *end;
+	if (!strcmp(key, "name"))
+		snprintf(g->name, sizeof g->name, "%s", rest);
+	else if (!strcmp(key, "uuid"))
+		snprintf(g->uuid, sizeof g->uuid, "%s", rest);
+	else if (!strcmp(key, "busid"))
+		snprintf(g->busid, sizeof g->busid, "%s", rest);
+	else if (!strcmp(key, "power_mw"))
+		g->power_mw = strtoull(rest, NULL, 10);
+	else if (!strcmp(key, "step_ms"))
+		g->step_ms = strtoull(rest, NULL, 10);
+	else if (!strcmp(key, "energy_mj") && !g->counting)
+		g->energy_uj = strtoull(rest, NULL, 10) * 1000u;
+	else if (!strcmp(key, "reset"))
+		g->reset_gen = strtol(rest, NULL, 10);
+	else if (!strcmp(key, "lost"))
+		g->lost = 1;
+	else if (!strcmp(key, "limit_mw"))
+		g->limit_mw = strtoull(rest, NULL, 10);
+	else if (!strcmp(key, "util")) {
+		g->util_gpu = (unsigned)strtoul(rest, &end, 10);
+		g->util_mem = (unsigned)strtoul(end, NULL, 10);
+	} else if (!strcmp(key, "mem")) {
+		g->mem_total = strtoull(rest, &end, 10);
+		g->mem_used = strtoull(end, NULL, 10);
+	}
+}
+
+/* Parse the file (NULL: none) into fresh settings, keeping counters running. */
+static void parse(FILE *f, uint64_t now)
+{
+	struct nvmlDevice_st old[FAKE_MAX];
+	memcpy(old, gpus, sizeof old);
+	for (unsigned i = 0; i < FAKE_MAX; i++)
+		defaults(i, &gpus[i]);
+	n_gpus = 1;
+	n_fails = 0;
+	char line[512];
+	while (f && fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char key[32], func[64];
+		int i, code, used = 0;
+		if (sscanf(line, "gpus %d", &i) == 1) {
+			n_gpus = i < 0 ? 0 : i > FAKE_MAX ? FAKE_MAX : (unsigned)i;
+		} else if (sscanf(line, "fail %63s %d %d", func, &i, &code) == 3) {
+			if (n_fails < FAKE_FAILS) {
+				fails[n_fails] = (struct fail){.gpu = i, .code = code};
+				snprintf(fails[n_fails++].func, sizeof fails[0].func, "%s", func);
+			}
+		} else if (sscanf(line, "%31s %d %n", key, &i, &used) == 2 && i >= 0 && i < FAKE_MAX) {
+			apply(&gpus[i], key, line + used);
+		}
+	}
+	for (unsigned i = 0; i < FAKE_MAX; i++) {
+		struct nvmlDevice_st *g = &gpus[i];
+		if (!old[i].counting)
+			continue;
+		g->counting = 1;
+		g->energy_uj = old[i].energy_uj;
+		g->energy_ns = old[i].energy_ns;
+		g->step_base_ns = old[i].step_base_ns;
+		g->shown_mj = old[i].shown_mj;
+		if (g->reset_gen != old[i].reset_gen) {
+			g->energy_uj = g->shown_mj = 0;
+			g->energy_ns = g->step_base_ns = now;
+		}
+	}
+}
+
+/* Re-read the config if it was replaced; bring every counter up to now. */
+static void refresh(void)
+{
+	uint64_t now = now_ns();
+	/* Counters run at the old power up to the moment the file is seen. */
+	for (unsigned i = 0; i < FAKE_MAX; i++)
+		if (gpus[i].counting)
+			advance(&gpus[i], now);
+	const char *path = getenv("FAKE_NVML_CONFIG");
+	struct stat st;
+	static int loaded;
+	if (!path || stat(path, &st) < 0) {
+		if (!loaded) {
+			parse(NULL, now);
+			loaded = 1;
+		}
+		return;
+	}
+	if (loaded && st.st_ino == seen.st_ino && st.st_size == seen.st_size &&
+	    st.st_mtim.tv_sec == seen.st_mtim.tv_sec && st.st_mtim.tv_nsec == seen.st_mtim.tv_nsec)
+		return;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	parse(f, now);
+	fclose(f);
+	seen = st;
+	loaded = 1;
+}
+
+/* The configured failure of FUNC on GPU gpu (-1: no GPU), or 0. */
+static int failure(const char *func, int gpu)
+{
+	for (unsigned i = 0; i < n_fails; i++)
+		if (!strcmp(fails[i].func, func) && (fails[i].gpu == -1 || fails[i].gpu == gpu))
+			return fails[i].code;
+	return 0;
+}
+
+/* Every call: the lock, a fresh config, and the failure to return. */
+#define ENTER(func, g)                                                             \
+	pthread_mutex_lock(&lock);                                                 \
+	refresh();                                                                 \
+	int rc_ = !init_count ? NVML_ERROR_UNINITIALIZED                           \
+		: (g) && (g)->lost ? NVML_ERROR_GPU_IS_LOST                        \
+		: failure(func, (g) ? (int)((g) - gpus) : -1);                     \
+	if (rc_) {                                                                 \
+		pthread_mutex_unlock(&lock);                                       \
+		return rc_;                                                        \
+	}
+#define LEAVE()                      \
+	pthread_mutex_unlock(&lock); \
+	return NVML_SUCCESS
+
+static nvmlReturn_t do_init(void)
+{
+	pthread_mutex_lock(&lock);
+	refresh();
+	int rc = failure("nvmlInit", -1);
+	if (!rc)
+		init_count++;
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+FAKE_API nvmlReturn_t nvmlShutdown(void)
+{
+	pthread_mutex_lock(&lock);
+	int rc = init_count ? NVML_SUCCESS : NVML_ERROR_UNINITIALIZED;
+	if (init_count)
+		init_count--;
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+/* For tests: how many nvmlInit calls are not yet shut down. */
+FAKE_API int fake_nvml_init_count(void)
+{
+	return init_count;
+}
+
+FAKE_API const char *nvmlErrorString(nvmlReturn_t rc)
+{
+	switch (rc) {
+	case NVML_SUCCESS: return "Success";
+	case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
+	case NVML_ERROR_NO_PERMISSION: return "Insufficient Permissions";
+	case NVML_ERROR_DRIVER_NOT_LOADED: return "Driver Not Loaded";
+	case NVML_ERROR_GPU_IS_LOST: return "GPU is lost";
+	case NVML_ERROR_LIB_RM_VERSION_MISMATCH: return "RM has detected an NVML/RM version mismatch.";
+	}
+	return "Unknown Error";
+}
+
+FAKE_API nvmlReturn_t nvmlSystemGetDriverVersion(char *buf, unsigned len)
+{
+	ENTER("nvmlSystemGetDriverVersion", (struct nvmlDevice_st *)NULL);
+	snprintf(buf, len, "580.159.04");
+	LEAVE();
+}
+
+FAKE_API nvmlReturn_t nvmlSystemGetNVMLVersion(char *buf, unsigned len)
+{
+	ENTER("nvmlSystemGetNVMLVersion", (struct nvmlDevice_st *)NULL);
+	snprintf(buf, len, "13.580.159.04");
+	LEAVE();
+}
+
+static nvmlReturn_t get_count(unsigned *n)
+{
+	ENTER("nvmlDeviceGetCount", (struct nvmlDevice_st *)NULL);
+	*n = n_gpus;
+	LEAVE();
+}
+
+static nvmlReturn_t get_handle(unsigned i, nvmlDevice_t *h)
+{
+	ENTER("nvmlDeviceGetHandleByIndex", i < FAKE_MAX ? &gpus[i] : NULL);
+	if (i >= n_gpus) {
+		pthread_mutex_unlock(&lock);
+		return NVML_ERROR_INVALID_ARGUMENT;
+	}
+	*h = &gpus[i];
+	LEAVE();
+}
+
+static nvmlReturn_t get_pci(nvmlDevice_t g, nvmlPciInfo_t *p)
+{
+	ENTER("nvmlDeviceGetPciInfo", g);
+	memset(p, 0, sizeof *p);
+	snprintf(p->busId, sizeof p->busId, "%s", g->busid);
+	snprintf(p->busIdLegacy, sizeof p->busIdLegacy, "%.15s", g->busid + 4);
+	LEAVE();
+}
+
+#ifdef FAKE_OLD_NAMES
+FAKE_API nvmlReturn_t nvmlInit(void) { return do_init(); }
+FAKE_API nvmlReturn_t nvmlDeviceGetCount(unsigned *n) { return get_count(n); }
+FAKE_API nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned i, nvmlDevice_t *h)
+{
+	return get_handle(i, h);
+}
+FAKE_API nvmlReturn_t nvmlDeviceGetPciInfo_v2(nvmlDevice_t g, nvmlPciInfo_t *p)
+{
+	return get_pci(g, p);
+}
+#else
+FAKE_API nvmlReturn_t nvmlInit_v2(void) { return do_init(); }
+FAKE_API nvmlReturn_t nvmlDeviceGetCount_v2(unsigned *n) { return get_count(n); }
+FAKE_API nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned i, nvmlDevice_t *h)
+{
+	return get_handle(i, h);
+}
+FAKE_API nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t g, nvmlPciInfo_t *p)
+{
+	return get_pci(g, p);
+}
+#endif
+
+FAKE_API nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t g, char *buf, unsigned len)
+{
+	ENTER("nvmlDeviceGetName", g);
+	snprintf(buf, len, "%s", g->name);
+	LEAVE();
+}
+
+#ifndef FAKE_NO_UUID
+FAKE_API nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t g, char *buf, unsigned len)
+{
+	ENTER("nvmlDeviceGetUUID", g);
+	snprintf(buf, len, "%s", g->uuid);
+	LEAVE();
+}
+#endif
+
+#ifndef FAKE_NO_ENERGY
+FAKE_API nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t g, unsigned long long *mj)
+{
+	ENTER("nvmlDeviceGetTotalEnergyConsumption", g);
+	advance(g, now_ns());
+	*mj = g->shown_mj;
+	LEAVE();
+}
+#endif
+
+FAKE_API nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t g, unsigned *mw)
+{
+	ENTER("nvmlDeviceGetPowerUsage", g);
+	*mw = (unsigned)g->power_mw;
+	LEAVE();
+}
+
+FAKE_API nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t g, unsigned *mw)
+{
+	ENTER("nvmlDeviceGetEnforcedPowerLimit", g);
+	*mw = (unsigned)g->limit_mw;
+	LEAVE();
+}
+
+FAKE_API nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t g, nvmlMemory_t *m)
+{
+	ENTER("nvmlDeviceGetMemoryInfo", g);
+	m->total = g->mem_total;
+	m->used = g->mem_used;
+	m->free = g->mem_total - g->mem_used;
+	LEAVE();
+}
+
+FAKE_API nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t g, nvmlUtilization_t *u)
+{
+	ENTER("nvmlDeviceGetUtilizationRates", g);
+	u->gpu = g->util_gpu;
+	u->memory = g->util_mem;
+	LEAVE();
+}
+
+/* Only the instant power field; others are NOT_SUPPORTED per value. */
+FAKE_API nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t g, int n, nvmlFieldValue_t *v)
+{
+	ENTER("nvmlDeviceGetFieldValues", g);
+	for (int k = 0; k < n; k++) {
+		v[k].valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
+		v[k].nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
+		if (v[k].fieldId == NVML_FI_DEV_POWER_INSTANT) {
+			v[k].nvmlReturn = NVML_SUCCESS;
+			v[k].value.uiVal = (unsigned)g->power_mw;
+		}
+	}
+	LEAVE();
+}
