@@ -12,7 +12,9 @@ int cli_list(int argc, char **argv);
 int cli_gpu(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_record(int argc, char **argv);
+#ifdef JOULES_HAVE_PLOT
 int cli_plot(int argc, char **argv);
+#endif
 
 /* "joules: <what>" on stderr, and a hint to --help for usage errors. */
 void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -35,6 +35,19 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nTry 'joules%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
 }
 
+#ifndef JOULES_HAVE_PLOT
+/* Built without cairo: say so rather than leave the command unknown. */
+static int cli_plot(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fputs("joules plot: this joules was built without cairo; install libcairo2-dev and "
+	      "libfontconfig-dev, then rebuild (meson setup -Dplot=enabled)\n",
+	      stderr);
+	return CLI_EXIT_FAILURE;
+}
+#endif
+
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
