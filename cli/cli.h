@@ -2,6 +2,8 @@
 #ifndef JOULES_CLI_H
 #define JOULES_CLI_H
 
+#include <stdbool.h>
+
 /* Exit statuses shared by every subcommand. */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAILURE 1
@@ -15,6 +17,13 @@ int cli_record(int argc, char **argv);
 #ifdef JOULES_HAVE_PLOT
 int cli_plot(int argc, char **argv);
 #endif
+
+/*
+ * Options of a command whose only option is --json (list, gpu): sets *json.
+ * Returns -1 to go on, or the exit status to return now (after --help or a
+ * usage error).
+ */
+int cli_json_only_options(int argc, char **argv, const char *cmd, const char *usage, bool *json);
 
 /* "joules: <what>" on stderr, and a hint to --help for usage errors. */
 void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* joules gpu: every NVIDIA GPU's identity and state, as a table or JSON. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -165,31 +164,10 @@ static int show_none(const joules_ctx *ctx, int n, bool json)
 
 int cli_gpu(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	bool json = false;
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return CLI_EXIT_OK;
-		default:
-			cli_usage_error("gpu", "unknown option '%s'", argv[optind - 1]);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_usage_error("gpu", "unexpected argument '%s'", argv[optind]);
-		return CLI_EXIT_USAGE;
-	}
+	bool json;
+	int exit_now = cli_json_only_options(argc, argv, "gpu", usage, &json);
+	if (exit_now >= 0)
+		return exit_now;
 	joules_ctx *ctx;
 	int r = joules_open(&ctx, NULL);
 	if (r < 0) {

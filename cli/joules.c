@@ -35,6 +35,36 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nTry 'joules%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
 }
 
+int cli_json_only_options(int argc, char **argv, const char *cmd, const char *usage, bool *json)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int c;
+	*json = false;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return CLI_EXIT_OK;
+		default:
+			cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	return -1;
+}
+
 #ifndef JOULES_HAVE_PLOT
 /* Built without cairo: say so rather than leave the command unknown. */
 static int cli_plot(int argc, char **argv)

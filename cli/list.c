@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* joules list: every sensor, readable or not, and why not. */
-#include <getopt.h>
 #include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -152,31 +151,10 @@ static int print_table(const joules_ctx *ctx, const struct joules_reading *r, si
 
 int cli_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	bool json = false;
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return CLI_EXIT_OK;
-		default:
-			cli_usage_error("list", "unknown option '%s'", argv[optind - 1]);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_usage_error("list", "unexpected argument '%s'", argv[optind]);
-		return CLI_EXIT_USAGE;
-	}
+	bool json;
+	int exit_now = cli_json_only_options(argc, argv, "list", usage, &json);
+	if (exit_now >= 0)
+		return exit_now;
 
 	joules_ctx *ctx;
 	int r = joules_open(&ctx, NULL);

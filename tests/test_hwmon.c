@@ -15,6 +15,7 @@
 
 #include "fakesys.h"
 #include "harness.h"
+#include "testutil.h"
 #include "joules.h"
 
 #define J 1000000ull /* µJ */
@@ -25,36 +26,6 @@
 #define XE_CARD "hwmon:xe:0000:05:00.0:card"
 #define XE_PKG "hwmon:xe:0000:05:00.0:pkg"
 #define AMDGPU_UW 120000000ull /* power1_input of hwmon-amdgpu: 120 W */
-
-/* A tree of up to three layouts (NULL for fewer). */
-static struct fakesys *tree(const char *a, const char *b, const char *c)
-{
-	struct fakesys *fs = fakesys_new();
-	CHECK(fs != NULL);
-	const char *layouts[] = {a, b, c};
-	for (size_t i = 0; fs && i < 3; i++)
-		if (layouts[i])
-			CHECK_EQ_INT(fakesys_layout(fs, layouts[i]), 0);
-	return fs;
-}
-
-static joules_ctx *open_tree(const struct fakesys *fs)
-{
-	joules_ctx *ctx = NULL;
-	CHECK_EQ_INT(joules_open(&ctx, fakesys_root(fs)), 0);
-	CHECK(ctx != NULL);
-	return ctx;
-}
-
-/* Index of a sensor that must exist, or -1 (and a failure). */
-static int find(const joules_ctx *ctx, const char *id)
-{
-	int i = joules_sensor_find(ctx, id);
-	if (i < 0)
-		printf("#   no sensor %s\n", id);
-	CHECK(i >= 0);
-	return i;
-}
 
 static size_t hwmon_sensors(const joules_ctx *ctx)
 {
@@ -100,7 +71,7 @@ struct expect {
 
 static void check_sensor(const joules_ctx *ctx, const struct expect *e)
 {
-	int i = find(ctx, e->id);
+	int i = test_find(ctx, e->id);
 	if (i < 0)
 		return;
 	const struct joules_sensor *s = joules_sensor(ctx, (size_t)i);
@@ -122,13 +93,13 @@ static void check_sensor(const joules_ctx *ctx, const struct expect *e)
 /* Older amdgpu: power1_average only, integrated every 100 ms by default. */
 static void test_amdgpu_old_average(void)
 {
-	struct fakesys *fs = tree("hwmon-amdgpu-old", NULL, NULL);
-	joules_ctx *ctx = open_tree(fs);
+	struct fakesys *fs = TEST_TREE("hwmon-amdgpu-old");
+	joules_ctx *ctx = test_open(fs);
 	static const struct expect e = {AMDGPU_OLD, "amdgpu power1", JOULES_KIND_GPU,
 					"0000:03:00.0", NULL, true, 100000};
 	check_sensor(ctx, &e);
 	CHECK_EQ_U64(hwmon_sensors(ctx), 1);
-	struct joules_reading r = read_one(ctx, find(ctx, AMDGPU_OLD));
+	struct joules_reading r = read_one(ctx, test_find(ctx, AMDGPU_OLD));
 	CHECK_EQ_INT(r.status, 0);
 	joules_close(ctx);
 	fakesys_free(fs);
@@ -137,9 +108,9 @@ static void test_amdgpu_old_average(void)
 /* Newer amdgpu: power1_input, labelled PPT; update_interval sets the rate. */
 static void test_amdgpu_input(void)
 {
-	struct fakesys *fs = tree("hwmon-amdgpu", NULL, NULL);
+	struct fakesys *fs = TEST_TREE("hwmon-amdgpu");
 	CHECK_EQ_INT(fakesys_write(fs, HW "hwmon2/update_interval", "250\n"), 0);
-	joules_ctx *ctx = open_tree(fs);
+	joules_ctx *ctx = test_open(fs);
 	static const struct expect e = {AMDGPU, "amdgpu PPT", JOULES_KIND_GPU, "0000:0a:00.0",
 					NULL, true, 250000};
 	check_sensor(ctx, &e);
@@ -150,13 +121,13 @@ static void test_amdgpu_input(void)
 
 static void test_i915_energy_counter(void)
 {
-	struct fakesys *fs = tree("hwmon-i915", NULL, NULL);
-	joules_ctx *ctx = open_tree(fs);
+	struct fakesys *fs = TEST_TREE("hwmon-i915");
+	joules_ctx *ctx = test_open(fs);
 	static const struct expect e = {I915, "i915 energy1", JOULES_KIND_GPU, "0000:04:00.0",
 					NULL, false, 0};
 	check_sensor(ctx, &e);
 	CHECK_EQ_U64(hwmon_sensors(ctx), 1); /* power1_max is a limit, not a reading */
-	int i = find(ctx, I915);
+	int i = test_find(ctx, I915);
 	struct joules_reading a = read_one(ctx, i);
 	CHECK_EQ_INT(a.status, 0);
 	CHECK_EQ_U64(a.energy_uj, 4 * J);
@@ -171,8 +142,8 @@ static void test_i915_energy_counter(void)
 
 static void test_xe_card_contains_pkg(void)
 {
-	struct fakesys *fs = tree("hwmon-xe", NULL, NULL);
-	joules_ctx *ctx = open_tree(fs);
+	struct fakesys *fs = TEST_TREE("hwmon-xe");
+	joules_ctx *ctx = test_open(fs);
 	static const struct expect e[] = {
 		{XE_CARD, "xe card", JOULES_KIND_GPU, "0000:05:00.0", NULL, false, 0},
 		{XE_PKG, "xe pkg", JOULES_KIND_GPU, "0000:05:00.0", XE_CARD, false, 0},
@@ -180,8 +151,8 @@ static void test_xe_card_contains_pkg(void)
 	for (size_t k = 0; k < 2; k++)
 		check_sensor(ctx, &e[k]);
 	CHECK_EQ_U64(hwmon_sensors(ctx), 2);
-	CHECK_EQ_U64(read_one(ctx, find(ctx, XE_CARD)).energy_uj, 5 * J);
-	CHECK_EQ_U64(read_one(ctx, find(ctx, XE_PKG)).energy_uj, 3 * J);
+	CHECK_EQ_U64(read_one(ctx, test_find(ctx, XE_CARD)).energy_uj, 5 * J);
+	CHECK_EQ_U64(read_one(ctx, test_find(ctx, XE_PKG)).energy_uj, 3 * J);
 	joules_close(ctx);
 	fakesys_free(fs);
 }
@@ -203,13 +174,13 @@ static const struct expect amd_energy[] = {
 
 static void test_amd_energy_cores_in_sockets(void)
 {
-	struct fakesys *fs = tree("hwmon-amd-energy", NULL, NULL);
-	joules_ctx *ctx = open_tree(fs);
+	struct fakesys *fs = TEST_TREE("hwmon-amd-energy");
+	joules_ctx *ctx = test_open(fs);
 	for (size_t k = 0; k < 6; k++)
 		check_sensor(ctx, &amd_energy[k]);
 	CHECK_EQ_U64(hwmon_sensors(ctx), 6);
-	CHECK_EQ_U64(read_one(ctx, find(ctx, "hwmon:amd_energy:Ecore002")).energy_uj, 3 * J);
-	CHECK_EQ_U64(read_one(ctx, find(ctx, "hwmon:amd_energy:Esocket1")).energy_uj, 20 * J);
+	CHECK_EQ_U64(read_one(ctx, test_find(ctx, "hwmon:amd_energy:Ecore002")).energy_uj, 3 * J);
+	CHECK_EQ_U64(read_one(ctx, test_find(ctx, "hwmon:amd_energy:Esocket1")).energy_uj, 20 * J);
 	joules_close(ctx);
 	fakesys_free(fs);
 }
@@ -221,16 +192,16 @@ static void test_amd_energy_cores_in_sockets(void)
  */
 static void test_amd_energy_inside_powercap_package(void)
 {
-	struct fakesys *fs = tree("amd-zen", "hwmon-amd-energy", NULL);
-	joules_ctx *ctx = open_tree(fs);
-	int pkg = find(ctx, "rapl:package-0");
-	int s0 = find(ctx, "hwmon:amd_energy:Esocket0");
-	int s1 = find(ctx, "hwmon:amd_energy:Esocket1");
+	struct fakesys *fs = TEST_TREE("amd-zen", "hwmon-amd-energy");
+	joules_ctx *ctx = test_open(fs);
+	int pkg = test_find(ctx, "rapl:package-0");
+	int s0 = test_find(ctx, "hwmon:amd_energy:Esocket0");
+	int s1 = test_find(ctx, "hwmon:amd_energy:Esocket1");
 	if (pkg >= 0 && s0 >= 0 && s1 >= 0) {
 		CHECK_EQ_INT(joules_sensor(ctx, (size_t)s0)->parent, pkg);
 		CHECK_EQ_INT(joules_sensor(ctx, (size_t)s1)->parent, -1);
 	}
-	CHECK_EQ_INT(joules_sensor(ctx, (size_t)find(ctx, "hwmon:amd_energy:Ecore000"))->parent,
+	CHECK_EQ_INT(joules_sensor(ctx, (size_t)test_find(ctx, "hwmon:amd_energy:Ecore000"))->parent,
 		     s0);
 	joules_close(ctx);
 	fakesys_free(fs);
@@ -238,9 +209,9 @@ static void test_amd_energy_inside_powercap_package(void)
 
 static void test_counter_reset(void)
 {
-	struct fakesys *fs = tree("hwmon-xe", NULL, NULL);
-	joules_ctx *ctx = open_tree(fs);
-	int i = find(ctx, XE_CARD);
+	struct fakesys *fs = TEST_TREE("hwmon-xe");
+	joules_ctx *ctx = test_open(fs);
+	int i = test_find(ctx, XE_CARD);
 	struct joules_reading a = read_one(ctx, i);
 	/* The driver reloaded: its counter starts again from 0. */
 	CHECK_EQ_INT(fakesys_write(fs, HW "hwmon4/energy1_input", "700\n"), 0);
@@ -254,7 +225,7 @@ static void test_counter_reset(void)
 	CHECK_EQ_INT(joules_delta(&b, &c, &uj), 0);
 	CHECK_EQ_U64(uj, 300);
 	/* The package counter did not reset. */
-	CHECK_EQ_U64(read_one(ctx, find(ctx, XE_PKG)).resets, 0);
+	CHECK_EQ_U64(read_one(ctx, test_find(ctx, XE_PKG)).resets, 0);
 	joules_close(ctx);
 	fakesys_free(fs);
 }
@@ -262,7 +233,7 @@ static void test_counter_reset(void)
 /* The same card probed as hwmon0 gets the same id: ids follow the device. */
 static void test_ids_do_not_follow_hwmon_numbers(void)
 {
-	struct fakesys *fs = tree(NULL, NULL, NULL);
+	struct fakesys *fs = TEST_TREE(NULL);
 	const char *dev = "devices/pci0000:00/0000:00:01.1/0000:04:00.0";
 	char rel[256];
 	snprintf(rel, sizeof rel, "%s/hwmon/hwmon0/device", dev);
@@ -271,8 +242,8 @@ static void test_ids_do_not_follow_hwmon_numbers(void)
 	CHECK_EQ_INT(fakesys_symlink(fs, HW "hwmon0", rel), 0);
 	CHECK_EQ_INT(fakesys_write(fs, HW "hwmon0/name", "i915\n"), 0);
 	CHECK_EQ_INT(fakesys_write(fs, HW "hwmon0/energy1_input", "1\n"), 0);
-	joules_ctx *ctx = open_tree(fs);
-	find(ctx, I915);
+	joules_ctx *ctx = test_open(fs);
+	test_find(ctx, I915);
 	CHECK_EQ_U64(hwmon_sensors(ctx), 1);
 	joules_close(ctx);
 	fakesys_free(fs);
@@ -287,10 +258,10 @@ static void test_ids_do_not_follow_hwmon_numbers(void)
  */
 static void test_integration_of_constant_power(void)
 {
-	struct fakesys *fs = tree("hwmon-amdgpu", NULL, NULL);
+	struct fakesys *fs = TEST_TREE("hwmon-amdgpu");
 	CHECK_EQ_INT(fakesys_write(fs, HW "hwmon2/update_interval", "20\n"), 0);
-	joules_ctx *ctx = open_tree(fs);
-	int i = find(ctx, AMDGPU);
+	joules_ctx *ctx = test_open(fs);
+	int i = test_find(ctx, AMDGPU);
 	CHECK_EQ_U64(joules_sensor(ctx, (size_t)i)->refresh_us, 20000);
 	struct joules_reading a = read_one(ctx, i);
 	sleep_ms(300);
@@ -319,12 +290,12 @@ static void test_integration_of_constant_power(void)
  */
 static void test_integrated_first_read(void)
 {
-	struct fakesys *fs = tree("hwmon-amdgpu-old", NULL, NULL);
+	struct fakesys *fs = TEST_TREE("hwmon-amdgpu-old");
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	uint64_t before_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	joules_ctx *ctx = open_tree(fs);
-	struct joules_reading r = read_one(ctx, find(ctx, AMDGPU_OLD));
+	joules_ctx *ctx = test_open(fs);
+	struct joules_reading r = read_one(ctx, test_find(ctx, AMDGPU_OLD));
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_U64(r.resets, 0);
 	CHECK(r.time_ns > before_ns);
@@ -347,8 +318,8 @@ static struct joules_reading wait_failure(joules_ctx *ctx, int i)
 
 static void test_messy_tree(void)
 {
-	struct fakesys *fs = tree("hwmon-messy", NULL, NULL);
-	joules_ctx *ctx = open_tree(fs);
+	struct fakesys *fs = TEST_TREE("hwmon-messy");
+	joules_ctx *ctx = test_open(fs);
 	/* hwmon6 dangles, hwmon7 has no energy or power, hwmonX is no chip. */
 	CHECK_EQ_U64(hwmon_sensors(ctx), 6);
 	CHECK_STR_HAS(hwmon_note(ctx), "hwmon6");
@@ -361,10 +332,10 @@ static void test_messy_tree(void)
 	};
 	for (size_t k = 0; k < 3; k++)
 		check_sensor(ctx, &e[k]);
-	CHECK_EQ_U64(read_one(ctx, find(ctx, "hwmon:hwmon8:energy1")).energy_uj, 8 * J);
+	CHECK_EQ_U64(read_one(ctx, test_find(ctx, "hwmon:hwmon8:energy1")).energy_uj, 8 * J);
 	/* power4_average holds garbage: the input was chosen. */
-	CHECK_EQ_INT(read_one(ctx, find(ctx, "hwmon:psu_meter:psu_meter.3:out")).status, 0);
-	CHECK_EQ_INT(read_one(ctx, find(ctx, "hwmon:legacy:hwmon10:power1")).status, 0);
+	CHECK_EQ_INT(read_one(ctx, test_find(ctx, "hwmon:psu_meter:psu_meter.3:out")).status, 0);
+	CHECK_EQ_INT(read_one(ctx, test_find(ctx, "hwmon:legacy:hwmon10:power1")).status, 0);
 	/* power1 is covered by energy1 and is no sensor of its own. */
 	CHECK_EQ_INT(joules_sensor_find(ctx, "hwmon:psu_meter:psu_meter.3:power1"),
 		     JOULES_ERR_NO_SENSOR);
@@ -377,7 +348,7 @@ static void test_messy_tree(void)
 		{"hwmon:psu_meter:psu_meter.3:power3", "hwmon9/power3_input", "\"N/A\""},
 	};
 	for (size_t k = 0; k < 3; k++) {
-		int i = find(ctx, bad[k].id);
+		int i = test_find(ctx, bad[k].id);
 		struct joules_reading r = read_one(ctx, i);
 		printf("# %s: %s\n", bad[k].id, joules_sensor_error(ctx, (size_t)i));
 		CHECK_EQ_INT(r.status, JOULES_ERR_PARSE);
@@ -391,14 +362,14 @@ static void test_messy_tree(void)
 /* A tree with no hwmon at all, and one with chips but no sensors: notes say why. */
 static void test_notes_when_nothing_found(void)
 {
-	struct fakesys *fs = tree(NULL, NULL, NULL);
-	joules_ctx *ctx = open_tree(fs);
+	struct fakesys *fs = TEST_TREE(NULL);
+	joules_ctx *ctx = test_open(fs);
 	CHECK_STR_HAS(hwmon_note(ctx), "class/hwmon");
 	CHECK_STR_HAS(hwmon_note(ctx), "no hwmon support");
 	joules_close(ctx);
 	CHECK_EQ_INT(fakesys_write(fs, HW "hwmon0/name", "coretemp\n"), 0);
 	CHECK_EQ_INT(fakesys_write(fs, HW "hwmon0/temp1_input", "40000\n"), 0);
-	ctx = open_tree(fs);
+	ctx = test_open(fs);
 	CHECK_EQ_U64(hwmon_sensors(ctx), 0);
 	CHECK_STR_HAS(hwmon_note(ctx), "1 chips");
 	CHECK_STR_HAS(hwmon_note(ctx), "none with energyN_input");
@@ -409,10 +380,10 @@ static void test_notes_when_nothing_found(void)
 /* Two chips vanish mid-run (driver unbound); the third keeps counting. */
 static void test_vanishing_chips(void)
 {
-	struct fakesys *fs = tree("hwmon-i915", "hwmon-amdgpu", "hwmon-xe");
+	struct fakesys *fs = TEST_TREE("hwmon-i915", "hwmon-amdgpu", "hwmon-xe");
 	CHECK_EQ_INT(fakesys_write(fs, HW "hwmon2/update_interval", "20\n"), 0);
-	joules_ctx *ctx = open_tree(fs);
-	int i915 = find(ctx, I915), amd = find(ctx, AMDGPU), card = find(ctx, XE_CARD);
+	joules_ctx *ctx = test_open(fs);
+	int i915 = test_find(ctx, I915), amd = test_find(ctx, AMDGPU), card = test_find(ctx, XE_CARD);
 	struct joules_reading a = read_one(ctx, card);
 	CHECK_EQ_INT(read_one(ctx, i915).status, 0);
 	CHECK_EQ_INT(read_one(ctx, amd).status, 0);
@@ -477,7 +448,7 @@ static void check_listed(const char *out, const char *id, const char *has)
 
 static void test_cli_lists_units_and_refresh(void)
 {
-	struct fakesys *fs = tree("hwmon-amdgpu", "hwmon-i915", "hwmon-amd-energy");
+	struct fakesys *fs = TEST_TREE("hwmon-amdgpu", "hwmon-i915", "hwmon-amd-energy");
 	CHECK_EQ_INT(fakesys_write(fs, HW "hwmon2/update_interval", "20\n"), 0);
 	const char *cli = getenv("JOULES_CLI");
 	const char *wrapper = getenv("JOULES_TEST_WRAPPER");
@@ -514,7 +485,7 @@ static void test_permission_as_nobody(void)
 		printf("# skipped: needs root to run the reader as nobody\n");
 		return;
 	}
-	struct fakesys *fs = tree("hwmon-i915", "hwmon-xe", NULL);
+	struct fakesys *fs = TEST_TREE("hwmon-i915", "hwmon-xe");
 	CHECK_EQ_INT(fakesys_chmod(fs, HW "hwmon3/energy1_input", 0400), 0);
 	const char *cli = getenv("JOULES_CLI");
 	CHECK(cli != NULL);

@@ -20,6 +20,7 @@
 #include "backends/perf_format.h"
 #include "fakesys.h"
 #include "harness.h"
+#include "testutil.h"
 #include "joules.h"
 #include "layouts.h"
 
@@ -27,23 +28,6 @@
 #define MAXS 64
 #define SW_CPU_CLOCK "event=0x00"
 #define SW_DUMMY "event=0x09"
-
-static struct fakesys *tree(const char *layout)
-{
-	struct fakesys *fs = fakesys_new();
-	CHECK(fs != NULL);
-	if (fs && layout)
-		CHECK_EQ_INT(fakesys_layout(fs, layout), 0);
-	return fs;
-}
-
-static joules_ctx *open_tree(const struct fakesys *fs)
-{
-	joules_ctx *ctx = NULL;
-	CHECK_EQ_INT(joules_open(&ctx, fakesys_root(fs)), 0);
-	CHECK(ctx != NULL);
-	return ctx;
-}
 
 /* The sensor with this id; a failure (and NULL) when there is none. */
 static const struct joules_sensor *get(const joules_ctx *ctx, const char *id)
@@ -90,7 +74,7 @@ static bool software_events_open(void)
 /* A power PMU that is really the software PMU, on cpu 0. */
 static struct fakesys *software_tree(void)
 {
-	struct fakesys *fs = tree(NULL);
+	struct fakesys *fs = TEST_TREE(NULL);
 	CHECK_EQ_INT(fakesys_perf_pmu(fs, "1\n", "0\n"), 0);
 	return fs;
 }
@@ -239,8 +223,8 @@ static void test_intel_2s_one_sensor_per_event_per_package(void)
 		{"rapl:core-1", "core-1", JOULES_KIND_CPU_CORE, "socket 1", "rapl:package-1"},
 		{"rapl:dram-1", "dram-1", JOULES_KIND_DRAM, "socket 1", "rapl:psys"},
 	};
-	struct fakesys *fs = tree("perf-intel-2s");
-	joules_ctx *ctx = open_tree(fs);
+	struct fakesys *fs = TEST_TREE("perf-intel-2s");
+	joules_ctx *ctx = test_open(fs);
 	CHECK_EQ_U64(count_source(ctx, "perf"), 7);
 	for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
 		const struct joules_sensor *s = get(ctx, e[i].id);
@@ -266,8 +250,8 @@ static void test_intel_2s_one_sensor_per_event_per_package(void)
 
 static void test_unopenable_pmu_names_the_call_and_reads_fail(void)
 {
-	struct fakesys *fs = tree("perf-dead-psys");
-	joules_ctx *ctx = open_tree(fs);
+	struct fakesys *fs = TEST_TREE("perf-dead-psys");
+	joules_ctx *ctx = test_open(fs);
 	CHECK_EQ_U64(count_source(ctx, "perf"), 1);
 	int i = joules_sensor_find(ctx, "rapl:psys");
 	CHECK(i >= 0);
@@ -314,13 +298,13 @@ static void test_broken_pmu_files(void)
 	};
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 		printf("# %s = %s", cases[k].file, cases[k].content ? cases[k].content : "(none)\n");
-		struct fakesys *fs = tree("perf-intel-2s");
+		struct fakesys *fs = TEST_TREE("perf-intel-2s");
 		char rel[64];
 		snprintf(rel, sizeof rel, PMU "%s", cases[k].file);
 		CHECK_EQ_INT(cases[k].content ? fakesys_write(fs, rel, cases[k].content)
 					      : fakesys_remove(fs, rel),
 			     0);
-		joules_ctx *ctx = open_tree(fs);
+		joules_ctx *ctx = test_open(fs);
 		/* Without a cpumask the domains are still listed, once each. */
 		check_all_unreadable(ctx, 4, cases[k].what);
 		get(ctx, "rapl:package-0");
@@ -332,7 +316,7 @@ static void test_broken_pmu_files(void)
 
 static void test_broken_event_files(void)
 {
-	struct fakesys *fs = tree("perf-intel-2s");
+	struct fakesys *fs = TEST_TREE("perf-intel-2s");
 	CHECK_EQ_INT(fakesys_perf_event(fs, "energy-gpu", "event=zz", FAKESYS_PERF_SCALE), 0);
 	CHECK_EQ_INT(fakesys_write(fs, PMU "events/energy-pkg.scale", "a lot\n"), 0);
 	CHECK_EQ_INT(fakesys_remove(fs, PMU "events/energy-cores.scale"), 0);
@@ -342,7 +326,7 @@ static void test_broken_event_files(void)
 	/* Not energy events: ignored. */
 	CHECK_EQ_INT(fakesys_perf_event(fs, "cycles", "event=0x3c", "1"), 0);
 	CHECK_EQ_INT(fakesys_write(fs, PMU "events/energy-", "event=0x1\n"), 0);
-	joules_ctx *ctx = open_tree(fs);
+	joules_ctx *ctx = test_open(fs);
 	CHECK_EQ_U64(count_source(ctx, "perf"), 11); /* 5 per package, psys once */
 	CHECK_STR_HAS(get(ctx, "rapl:uncore-0")->reason,
 		      "events/energy-gpu holds \"event=zz\", not event terms");
@@ -363,19 +347,19 @@ static void test_broken_event_files(void)
 
 static void test_no_power_pmu_adds_nothing(void)
 {
-	struct fakesys *fs = tree("intel-2s");
+	struct fakesys *fs = TEST_TREE("intel-2s");
 	CHECK_EQ_INT(fakesys_write(fs, "bus/event_source/devices/software/type", "1\n"), 0);
-	joules_ctx *ctx = open_tree(fs);
+	joules_ctx *ctx = test_open(fs);
 	CHECK_EQ_U64(count_source(ctx, "perf"), 0);
 	CHECK_EQ_U64(count_source(ctx, "powercap"), 8);
 	CHECK_STR_HAS(perf_note(ctx), "/bus/event_source/devices/power: the kernel has no RAPL perf");
 	joules_close(ctx);
 	fakesys_free(fs);
 	/* A power PMU with no energy events is no sensor either. */
-	fs = tree(NULL);
+	fs = TEST_TREE(NULL);
 	CHECK_EQ_INT(fakesys_perf_pmu(fs, "23\n", "0\n"), 0);
 	CHECK_EQ_INT(fakesys_write(fs, PMU "events/cycles", "event=0x3c\n"), 0);
-	ctx = open_tree(fs);
+	ctx = test_open(fs);
 	CHECK_EQ_U64(count_source(ctx, "perf"), 0);
 	CHECK_STR_HAS(perf_note(ctx), "/events holds no energy-* events");
 	joules_close(ctx);
@@ -391,7 +375,7 @@ static void test_dead_counter_is_not_counting(void)
 	struct fakesys *fs = software_tree();
 	CHECK_EQ_INT(fakesys_perf_event(fs, "energy-psys", SW_DUMMY, FAKESYS_PERF_SCALE), 0);
 	CHECK_EQ_INT(fakesys_perf_event(fs, "energy-pkg", SW_CPU_CLOCK, FAKESYS_PERF_SCALE), 0);
-	joules_ctx *ctx = open_tree(fs);
+	joules_ctx *ctx = test_open(fs);
 	int psys = joules_sensor_find(ctx, "rapl:psys");
 	int pkg = joules_sensor_find(ctx, "rapl:package-0");
 	CHECK(psys >= 0 && pkg >= 0);
@@ -437,7 +421,7 @@ static void test_format_places_terms_in_config(void)
 	/* Without the umask, the same event opens (cpu-clock). */
 	CHECK_EQ_INT(fakesys_perf_event(fs, "energy-pkg", "event=0x00,umask=0x00",
 					FAKESYS_PERF_SCALE), 0);
-	joules_ctx *ctx = open_tree(fs);
+	joules_ctx *ctx = test_open(fs);
 	const struct joules_sensor *core = get(ctx, "rapl:core-0");
 	if (core)
 		CHECK_STR_HAS(core->reason, "config 0x100) on cpu 0: no such PMU or event");
@@ -452,8 +436,8 @@ static void test_format_places_terms_in_config(void)
 
 static void test_perf_and_powercap_give_one_package(void)
 {
-	struct fakesys *fs = tree("perf+powercap");
-	joules_ctx *ctx = open_tree(fs);
+	struct fakesys *fs = TEST_TREE("perf+powercap");
+	joules_ctx *ctx = test_open(fs);
 	CHECK_EQ_U64(count_source(ctx, "powercap") + count_source(ctx, "perf"), 1);
 	const struct joules_sensor *s = get(ctx, "rapl:package-0");
 	if (s) {
@@ -478,7 +462,7 @@ static void test_both_readable_keeps_powercap(void)
 	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl:0", "package-0", 5000000,
 					   FAKESYS_RAPL_RANGE_UJ), 0);
 	CHECK_EQ_INT(fakesys_perf_event(fs, "energy-pkg", SW_CPU_CLOCK, FAKESYS_PERF_SCALE), 0);
-	joules_ctx *ctx = open_tree(fs);
+	joules_ctx *ctx = test_open(fs);
 	CHECK_EQ_U64(count_source(ctx, "powercap"), 1);
 	CHECK_EQ_U64(count_source(ctx, "perf"), 0);
 	const struct joules_sensor *s = get(ctx, "rapl:package-0");
@@ -503,7 +487,7 @@ static void test_readable_perf_replaces_unreadable_powercap(void)
 	CHECK_EQ_INT(fakesys_remove(fs, "class/powercap/intel-rapl:0/energy_uj"), 0);
 	CHECK_EQ_INT(fakesys_perf_event(fs, "energy-pkg", SW_CPU_CLOCK, FAKESYS_PERF_SCALE), 0);
 	CHECK_EQ_INT(fakesys_perf_event(fs, "energy-cores", SW_CPU_CLOCK, FAKESYS_PERF_SCALE), 0);
-	joules_ctx *ctx = open_tree(fs);
+	joules_ctx *ctx = test_open(fs);
 	CHECK_EQ_U64(count_source(ctx, "powercap") + count_source(ctx, "perf"), 2);
 	int pkg = joules_sensor_find(ctx, "rapl:package-0");
 	int core = joules_sensor_find(ctx, "rapl:core-0");
@@ -534,9 +518,9 @@ static void test_readable_perf_replaces_unreadable_powercap(void)
 
 static void test_both_unreadable_keeps_powercap_and_says_so(void)
 {
-	struct fakesys *fs = tree("perf+powercap");
+	struct fakesys *fs = TEST_TREE("perf+powercap");
 	CHECK_EQ_INT(fakesys_remove(fs, "class/powercap/intel-rapl:0/energy_uj"), 0);
-	joules_ctx *ctx = open_tree(fs);
+	joules_ctx *ctx = test_open(fs);
 	CHECK_EQ_U64(count_source(ctx, "powercap") + count_source(ctx, "perf"), 1);
 	const struct joules_sensor *s = get(ctx, "rapl:package-0");
 	if (s) {
@@ -551,9 +535,9 @@ static void test_both_unreadable_keeps_powercap_and_says_so(void)
 
 static void test_perf_psys_contains_powercap_packages(void)
 {
-	struct fakesys *fs = tree("perf+powercap");
+	struct fakesys *fs = TEST_TREE("perf+powercap");
 	CHECK_EQ_INT(fakesys_perf_event(fs, "energy-psys", "event=0x05", FAKESYS_PERF_SCALE), 0);
-	joules_ctx *ctx = open_tree(fs);
+	joules_ctx *ctx = test_open(fs);
 	const struct joules_sensor *pkg = get(ctx, "rapl:package-0");
 	const struct joules_sensor *psys = get(ctx, "rapl:psys");
 	if (pkg && psys) {
@@ -649,7 +633,7 @@ static void test_cli_shows_also_available(void)
 		printf("# SKIP: JOULES_CLI not set\n");
 		return;
 	}
-	struct fakesys *fs = tree("perf+powercap");
+	struct fakesys *fs = TEST_TREE("perf+powercap");
 	char cmd[8192], line[512];
 	bool json = false, table = false;
 	snprintf(cmd, sizeof cmd, "JOULES_SYSFS_ROOT='%s' '%s' list --json", fakesys_root(fs), cli);

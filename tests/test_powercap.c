@@ -8,6 +8,7 @@
 
 #include "fakesys.h"
 #include "harness.h"
+#include "testutil.h"
 #include "joules.h"
 
 #define J 1000000ull /* µJ */
@@ -44,38 +45,11 @@ static size_t n_powercap(const joules_ctx *ctx)
 	return n;
 }
 
-static struct fakesys *tree(const char *layout)
-{
-	struct fakesys *fs = fakesys_new();
-	CHECK(fs != NULL);
-	if (fs && layout)
-		CHECK_EQ_INT(fakesys_layout(fs, layout), 0);
-	return fs;
-}
-
-static joules_ctx *open_tree(const struct fakesys *fs)
-{
-	joules_ctx *ctx = NULL;
-	CHECK_EQ_INT(joules_open(&ctx, fakesys_root(fs)), 0);
-	CHECK(ctx != NULL);
-	return ctx;
-}
-
-/* Index of a sensor that must exist, or -1 (and a failure). */
-static int find(const joules_ctx *ctx, const char *id)
-{
-	int i = joules_sensor_find(ctx, id);
-	if (i < 0)
-		printf("#   no sensor %s\n", id);
-	CHECK(i >= 0);
-	return i;
-}
-
 static void check_sensors(const struct expect *e, size_t n, const char *layout)
 {
 	printf("# layout %s\n", layout);
-	struct fakesys *fs = tree(layout);
-	joules_ctx *ctx = open_tree(fs);
+	struct fakesys *fs = TEST_TREE(layout);
+	joules_ctx *ctx = test_open(fs);
 	if (!ctx) {
 		fakesys_free(fs);
 		return;
@@ -84,7 +58,7 @@ static void check_sensors(const struct expect *e, size_t n, const char *layout)
 	struct joules_reading r[MAXS];
 	CHECK_EQ_INT(joules_read(ctx, r, MAXS), (int)joules_sensor_count(ctx));
 	for (size_t k = 0; k < n; k++) {
-		int i = find(ctx, e[k].id);
+		int i = test_find(ctx, e[k].id);
 		if (i < 0)
 			continue;
 		const struct joules_sensor *s = joules_sensor(ctx, (size_t)i);
@@ -149,18 +123,18 @@ static void test_laptop_sensors_psys_holds_the_package(void)
 
 static void test_psys_holds_dram(void)
 {
-	struct fakesys *fs = tree("intel-2s");
+	struct fakesys *fs = TEST_TREE("intel-2s");
 	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl:2", "psys", 9 * J, FAKESYS_RAPL_RANGE_UJ), 0);
-	joules_ctx *ctx = open_tree(fs);
+	joules_ctx *ctx = test_open(fs);
 	if (ctx) {
-		int psys = find(ctx, "rapl:psys");
+		int psys = test_find(ctx, "rapl:psys");
 		CHECK_EQ_INT(joules_sensor(ctx, (size_t)psys)->parent, -1);
 		static const char *const inside[] = {"rapl:package-0", "rapl:package-1",
 						     "rapl:dram-0", "rapl:dram-1"};
 		for (size_t k = 0; k < 4; k++)
-			CHECK_EQ_INT(joules_sensor(ctx, (size_t)find(ctx, inside[k]))->parent, psys);
-		CHECK_EQ_INT(joules_sensor(ctx, (size_t)find(ctx, "rapl:core-1"))->parent,
-			     find(ctx, "rapl:package-1"));
+			CHECK_EQ_INT(joules_sensor(ctx, (size_t)test_find(ctx, inside[k]))->parent, psys);
+		CHECK_EQ_INT(joules_sensor(ctx, (size_t)test_find(ctx, "rapl:core-1"))->parent,
+			     test_find(ctx, "rapl:package-1"));
 	}
 	joules_close(ctx);
 	fakesys_free(fs);
@@ -168,24 +142,24 @@ static void test_psys_holds_dram(void)
 
 static void test_mmio_zone_alone_is_listed(void)
 {
-	struct fakesys *fs = tree(NULL);
+	struct fakesys *fs = TEST_TREE(NULL);
 	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl-mmio:0", "package-0", 3 * J,
 					   FAKESYS_RAPL_RANGE_UJ), 0);
-	joules_ctx *ctx = open_tree(fs);
+	joules_ctx *ctx = test_open(fs);
 	CHECK_EQ_U64(n_powercap(ctx), 1);
 	struct joules_reading r;
 	CHECK_EQ_INT(joules_read(ctx, &r, 1), 1);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_U64(r.energy_uj, 3 * J);
-	CHECK_EQ_INT(find(ctx, "rapl:package-0"), 0);
+	CHECK_EQ_INT(test_find(ctx, "rapl:package-0"), 0);
 	joules_close(ctx);
 	fakesys_free(fs);
 }
 
 static void test_messy_tree(void)
 {
-	struct fakesys *fs = tree("messy-powercap");
-	joules_ctx *ctx = open_tree(fs);
+	struct fakesys *fs = TEST_TREE("messy-powercap");
+	joules_ctx *ctx = test_open(fs);
 	if (!ctx) {
 		fakesys_free(fs);
 		return;
@@ -195,28 +169,28 @@ static void test_messy_tree(void)
 	struct joules_reading r[MAXS];
 	CHECK_EQ_INT(joules_read(ctx, r, MAXS), (int)joules_sensor_count(ctx));
 
-	int i = find(ctx, "rapl:package-0");
+	int i = test_find(ctx, "rapl:package-0");
 	CHECK_EQ_INT(r[i].status, 0);
 	CHECK_EQ_U64(r[i].energy_uj, 1 * J);
-	i = find(ctx, "rapl:core-0"); /* enabled 0 */
+	i = test_find(ctx, "rapl:core-0"); /* enabled 0 */
 	CHECK_EQ_INT(r[i].status, 0);
 	CHECK_EQ_U64(r[i].energy_uj, 2 * J);
 
-	i = find(ctx, "rapl:package-1"); /* empty energy_uj */
+	i = test_find(ctx, "rapl:package-1"); /* empty energy_uj */
 	CHECK_EQ_INT(r[i].status, JOULES_ERR_PARSE);
 	CHECK_STR_HAS(joules_sensor_error(ctx, (size_t)i), "intel-rapl:1/energy_uj");
-	i = find(ctx, "rapl:package-2"); /* "abc" */
+	i = test_find(ctx, "rapl:package-2"); /* "abc" */
 	CHECK_EQ_INT(r[i].status, JOULES_ERR_PARSE);
 	CHECK_STR_HAS(joules_sensor_error(ctx, (size_t)i), "intel-rapl:2/energy_uj");
 	CHECK_STR_HAS(joules_sensor_error(ctx, (size_t)i), "abc");
 
-	i = find(ctx, "rapl:package-3"); /* no max_energy_range_uj */
+	i = test_find(ctx, "rapl:package-3"); /* no max_energy_range_uj */
 	CHECK_EQ_INT(r[i].status, 0);
 	CHECK_EQ_U64(r[i].energy_uj, 7 * J);
 	CHECK_EQ_U64(joules_sensor(ctx, (size_t)i)->range_uj, 0);
 	CHECK_EQ_U64(joules_sensor(ctx, (size_t)i)->wrap_period_ns, 0);
 
-	i = find(ctx, "rapl:intel-rapl:4"); /* dangling symlink */
+	i = test_find(ctx, "rapl:intel-rapl:4"); /* dangling symlink */
 	const struct joules_sensor *s = joules_sensor(ctx, (size_t)i);
 	CHECK(!(s->flags & JOULES_SENSOR_READABLE));
 	CHECK_STR_HAS(s->reason, "intel-rapl:4");
@@ -224,12 +198,12 @@ static void test_messy_tree(void)
 	CHECK(r[i].status < 0);
 	CHECK_STR_HAS(joules_sensor_error(ctx, (size_t)i), "intel-rapl:4");
 
-	i = find(ctx, "rapl:intel-rapl:5"); /* no name: named after its directory */
+	i = test_find(ctx, "rapl:intel-rapl:5"); /* no name: named after its directory */
 	CHECK_EQ_INT(joules_sensor(ctx, (size_t)i)->kind, JOULES_KIND_OTHER);
 	CHECK_EQ_INT(r[i].status, 0);
 	CHECK_EQ_U64(r[i].energy_uj, 5 * J);
 
-	i = find(ctx, "rapl:package-6"); /* no energy_uj */
+	i = test_find(ctx, "rapl:package-6"); /* no energy_uj */
 	s = joules_sensor(ctx, (size_t)i);
 	CHECK(!(s->flags & JOULES_SENSOR_READABLE));
 	CHECK_STR_HAS(s->reason, "intel-rapl:6/energy_uj");
@@ -240,9 +214,9 @@ static void test_messy_tree(void)
 
 static void test_enabled_zero_still_counts(void)
 {
-	struct fakesys *fs = tree("messy-powercap");
-	joules_ctx *ctx = open_tree(fs);
-	int i = find(ctx, "rapl:core-0");
+	struct fakesys *fs = TEST_TREE("messy-powercap");
+	joules_ctx *ctx = test_open(fs);
+	int i = test_find(ctx, "rapl:core-0");
 	struct joules_reading r[2][MAXS];
 	joules_read(ctx, r[0], MAXS);
 	CHECK_EQ_INT(fakesys_advance(fs, PC "intel-rapl:0:0/energy_uj", 3 * J, RAPL_MODULUS), 0);
@@ -257,7 +231,7 @@ static void test_enabled_zero_still_counts(void)
 /* A tree with one big (real Intel range) and one small-range package. */
 static struct fakesys *wrap_tree(uint64_t big_start, uint64_t small_start)
 {
-	struct fakesys *fs = tree(NULL);
+	struct fakesys *fs = TEST_TREE(NULL);
 	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl:0", "package-0", big_start,
 					   FAKESYS_RAPL_RANGE_UJ), 0);
 	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl:1", "package-1", small_start,
@@ -268,9 +242,9 @@ static struct fakesys *wrap_tree(uint64_t big_start, uint64_t small_start)
 /* The backends' table puts powercap first: its sensors are 0 and 1. */
 static joules_ctx *open_wrap(const struct fakesys *fs)
 {
-	joules_ctx *ctx = open_tree(fs);
-	CHECK_EQ_INT(find(ctx, "rapl:package-0"), 0);
-	CHECK_EQ_INT(find(ctx, "rapl:package-1"), 1);
+	joules_ctx *ctx = test_open(fs);
+	CHECK_EQ_INT(test_find(ctx, "rapl:package-0"), 0);
+	CHECK_EQ_INT(test_find(ctx, "rapl:package-1"), 1);
 	return ctx;
 }
 
@@ -412,10 +386,10 @@ static void test_reset_is_not_a_huge_energy(void)
 
 static void test_missing_range_a_drop_is_a_reset(void)
 {
-	struct fakesys *fs = tree(NULL);
+	struct fakesys *fs = TEST_TREE(NULL);
 	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl:0", "package-0", 7 * J, 0), 0);
-	joules_ctx *ctx = open_tree(fs);
-	CHECK_EQ_INT(find(ctx, "rapl:package-0"), 0);
+	joules_ctx *ctx = test_open(fs);
+	CHECK_EQ_INT(test_find(ctx, "rapl:package-0"), 0);
 	CHECK_EQ_U64(joules_sensor(ctx, 0)->range_uj, 0);
 	struct joules_reading a, b;
 	joules_read(ctx, &a, 1);
@@ -433,11 +407,11 @@ static void test_missing_range_a_drop_is_a_reset(void)
 
 static void test_vanished_file_is_lost_others_read_on(void)
 {
-	struct fakesys *fs = tree("intel-2s");
-	joules_ctx *ctx = open_tree(fs);
+	struct fakesys *fs = TEST_TREE("intel-2s");
+	joules_ctx *ctx = test_open(fs);
 	size_t n = joules_sensor_count(ctx);
 	CHECK(n <= MAXS);
-	int gone = find(ctx, "rapl:package-0"), dram = find(ctx, "rapl:dram-1");
+	int gone = test_find(ctx, "rapl:package-0"), dram = test_find(ctx, "rapl:dram-1");
 	struct joules_reading a[MAXS], b[MAXS];
 	CHECK_EQ_INT(joules_read(ctx, a, n), (int)n);
 	CHECK_EQ_INT(fakesys_remove(fs, PC "intel-rapl:0/energy_uj"), 0);
@@ -509,7 +483,7 @@ static void test_value_above_range_is_an_error(void)
 
 static void test_env_root_used_when_none_given(void)
 {
-	struct fakesys *two = tree("intel-2s"), *lap = tree("laptop");
+	struct fakesys *two = TEST_TREE("intel-2s"), *lap = TEST_TREE("laptop");
 	const char *saved = getenv("JOULES_SYSFS_ROOT");
 	char *keep = saved ? strdup(saved) : NULL;
 	setenv("JOULES_SYSFS_ROOT", fakesys_root(two), 1);
@@ -535,7 +509,7 @@ static void test_env_root_used_when_none_given(void)
 
 static void test_root_with_trailing_slash(void)
 {
-	struct fakesys *fs = tree("amd-zen");
+	struct fakesys *fs = TEST_TREE("amd-zen");
 	char root[4096];
 	snprintf(root, sizeof root, "%s//", fakesys_root(fs));
 	joules_ctx *ctx = NULL;
@@ -559,8 +533,8 @@ static const char *powercap_note(const joules_ctx *ctx)
 
 static void test_no_powercap_is_not_an_error(void)
 {
-	struct fakesys *fs = tree(NULL);
-	joules_ctx *ctx = open_tree(fs);
+	struct fakesys *fs = TEST_TREE(NULL);
+	joules_ctx *ctx = test_open(fs);
 	CHECK_EQ_U64(n_powercap(ctx), 0);
 	CHECK_EQ_INT(joules_read(ctx, NULL, 0), 0);
 	CHECK(joules_sensor(ctx, joules_sensor_count(ctx)) == NULL);
@@ -572,16 +546,16 @@ static void test_no_powercap_is_not_an_error(void)
 
 static void test_control_type_alone_gets_a_note(void)
 {
-	struct fakesys *fs = tree(NULL);
+	struct fakesys *fs = TEST_TREE(NULL);
 	CHECK_EQ_INT(fakesys_write(fs, PC "intel-rapl/enabled", "1\n"), 0);
-	joules_ctx *ctx = open_tree(fs);
+	joules_ctx *ctx = test_open(fs);
 	CHECK_EQ_U64(n_powercap(ctx), 0);
 	CHECK_STR_HAS(powercap_note(ctx), "no intel-rapl zones");
 	joules_close(ctx);
 	fakesys_free(fs);
 
-	fs = tree("intel-2s");
-	ctx = open_tree(fs);
+	fs = TEST_TREE("intel-2s");
+	ctx = test_open(fs);
 	CHECK(powercap_note(ctx) && powercap_note(ctx)[0] == '\0');
 	joules_close(ctx);
 	fakesys_free(fs);
@@ -590,16 +564,16 @@ static void test_control_type_alone_gets_a_note(void)
 static void test_same_name_zones_both_listed(void)
 {
 	/* A firmware that names two packages alike: both are real energy. */
-	struct fakesys *fs = tree(NULL);
+	struct fakesys *fs = TEST_TREE(NULL);
 	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl:0", "package-0", 1 * J,
 					   FAKESYS_RAPL_RANGE_UJ), 0);
 	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl:1", "package-0", 2 * J,
 					   FAKESYS_RAPL_RANGE_UJ), 0);
-	joules_ctx *ctx = open_tree(fs);
+	joules_ctx *ctx = test_open(fs);
 	CHECK_EQ_U64(n_powercap(ctx), 2);
 	struct joules_reading r[2];
 	joules_read(ctx, r, 2);
-	int a = find(ctx, "rapl:package-0"), b = find(ctx, "rapl:package-0#2");
+	int a = test_find(ctx, "rapl:package-0"), b = test_find(ctx, "rapl:package-0#2");
 	CHECK_EQ_U64(r[a].energy_uj, 1 * J);
 	CHECK_EQ_U64(r[b].energy_uj, 2 * J);
 	CHECK(strcmp(joules_sensor(ctx, (size_t)b)->device, "socket 1") == 0);
@@ -609,9 +583,9 @@ static void test_same_name_zones_both_listed(void)
 
 static void test_bad_calls(void)
 {
-	struct fakesys *fs = tree("amd-zen");
-	joules_ctx *ctx = open_tree(fs);
-	CHECK_EQ_INT(find(ctx, "rapl:package-0"), 0);
+	struct fakesys *fs = TEST_TREE("amd-zen");
+	joules_ctx *ctx = test_open(fs);
+	CHECK_EQ_INT(test_find(ctx, "rapl:package-0"), 0);
 	CHECK_EQ_INT(joules_open(NULL, fakesys_root(fs)), JOULES_ERR_INVALID);
 	CHECK_EQ_INT(joules_read(NULL, NULL, 0), JOULES_ERR_INVALID);
 	CHECK_EQ_INT(joules_read(ctx, NULL, 1), JOULES_ERR_INVALID);
