@@ -21,11 +21,23 @@ static void command_line(const struct report *r, FILE *f)
 	fputs("'", f);
 }
 
-static void sensor_line(const struct report *r, size_t i, FILE *f)
+/* Width of the SENSOR column: the longest selected id, at least 24. */
+static int id_width(const struct report *r)
+{
+	size_t w = 24;
+	for (size_t i = 0; i < r->n; i++) {
+		size_t len = strlen(joules_sensor(r->ctx, i)->id);
+		if (r->sensors[i].selected && len > w)
+			w = len;
+	}
+	return (int)w;
+}
+
+static void sensor_line(const struct report *r, size_t i, int w, FILE *f)
 {
 	const struct joules_sensor *js = joules_sensor(r->ctx, i);
 	const struct sensor_report *s = &r->sensors[i];
-	fprintf(f, "  %-24s %-12s %12.6f", js->id, joules_kind_name(js->kind), s->energy_j.mean);
+	fprintf(f, "  %-*s %-12s %12.6f", w, js->id, joules_kind_name(js->kind), s->energy_j.mean);
 	spread(f, &s->energy_j);
 	fprintf(f, " %10.3f %10.3f", s->mean_w.mean, s->peak_w.mean);
 	if (r->baseline) {
@@ -42,10 +54,11 @@ static void sensor_line(const struct report *r, size_t i, FILE *f)
 	fputc('\n', f);
 }
 
-static void total_line(const struct report *r, int t, FILE *f)
+static void total_line(const struct report *r, int t, int w, FILE *f)
 {
 	const struct total_report *tr = &r->totals[t];
-	fprintf(f, "  total %-31s", total_names[t]);
+	/* "total " and the name span the SENSOR and KIND columns. */
+	fprintf(f, "  total %-*s", w + 8, total_names[t]);
 	if (!tr->measured) {
 		fprintf(f, "  not measured (no %s sensor)\n", total_names[t]);
 		return;
@@ -71,7 +84,8 @@ int output_text(const struct report *r, FILE *f)
 	if (r->duration_s.n > 1 || r->runs_asked > 1)
 		fprintf(f, " (%u of %u runs)", r->duration_s.n, r->runs_asked);
 	fputs(":\n\n", f);
-	fprintf(f, "  %-24s %-12s %12s%s %10s %10s", "SENSOR", "KIND", "ENERGY J",
+	int w = id_width(r);
+	fprintf(f, "  %-*s %-12s %12s%s %10s %10s", w, "SENSOR", "KIND", "ENERGY J",
 		r->duration_s.n > 1 ? "         " : "        ", "MEAN W", "PEAK W");
 	if (r->baseline)
 		fprintf(f, " %10s %12s", "IDLE W", "ABOVE IDLE J");
@@ -79,7 +93,7 @@ int output_text(const struct report *r, FILE *f)
 	size_t failed = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->sensors[i].selected && !r->sensors[i].status)
-			sensor_line(r, i, f);
+			sensor_line(r, i, w, f);
 		failed += r->sensors[i].selected && r->sensors[i].status;
 	}
 	bool any = false;
@@ -89,12 +103,12 @@ int output_text(const struct report *r, FILE *f)
 		fputs("  (no energy sensors here: 'joules list' shows what was looked for)\n", f);
 	fputc('\n', f);
 	for (int t = 0; t < N_TOTALS; t++)
-		total_line(r, t, f);
+		total_line(r, t, w, f);
 	if (failed) {
 		fputs("\n Not measured:\n", f);
 		for (size_t i = 0; i < r->n; i++)
 			if (r->sensors[i].selected && r->sensors[i].status)
-				fprintf(f, "  %-24s %s\n", joules_sensor(r->ctx, i)->id,
+				fprintf(f, "  %-*s %s\n", w, joules_sensor(r->ctx, i)->id,
 					r->sensors[i].reason);
 	}
 	fprintf(f, "\n  %14.6f s wall time", r->duration_s.mean);
