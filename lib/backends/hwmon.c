@@ -250,8 +250,7 @@ static void open_channel(struct jl_sensor *s, const struct hwmon_data *d, const 
 		jl_sensor_unreadable(
 			s, JOULES_ERR_PERMISSION,
 			"%s: permission denied; %s: run as root (sudo joules ...), or let this "
-			"user read the file (a udev rule running chmod on it); a later release "
-			"adds the joulesd daemon for unprivileged users",
+			"user read the file (a udev rule running chmod on it)",
 			d->path,
 			c->amd_energy ? "amd_energy counters are mode 0440 since Linux 5.10 "
 					"(power side channels, CVE-2020-12912)"

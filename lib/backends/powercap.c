@@ -104,8 +104,8 @@ static void open_counter(struct jl_sensor *s, const char *path)
 		jl_sensor_unreadable(
 			s, JOULES_ERR_PERMISSION,
 			"%s: permission denied; energy_uj is root-only since Linux 5.10 "
-			"(CVE-2020-8694): run as root (sudo joules ...); a later release adds the "
-			"joulesd daemon for unprivileged users",
+			"(CVE-2020-8694): run as root (sudo joules ...), or let this user read it "
+			"(a udev rule running chmod on it, at the cost of that side channel)",
 			path);
 	else if (e == ENOENT && zone_dir_dangles(path))
 		jl_sensor_unreadable(s, JOULES_ERR_LOST,
