@@ -122,6 +122,12 @@ struct joules_sensor {
 
 /* joules_reading.flags */
 #define JOULES_READING_WRAPPED 0x1u /* the hardware counter wrapped since the last reading */
+/*
+ * Not final yet: the data covering this instant arrives later (NVIDIA GPUs:
+ * the driver's power samples, ~20-60 ms later). energy_uj is extrapolated
+ * and uncertainty_uj says how far it may be off; joules_settle() refines it.
+ */
+#define JOULES_READING_PROVISIONAL 0x2u
 
 /*
  * One sensor's counter at one instant. A snapshot is an array of these,
@@ -201,6 +207,20 @@ JOULES_API const char *joules_sensor_error(const joules_ctx *ctx, size_t index);
  */
 JOULES_API int joules_delta(const struct joules_reading *earlier,
 			    const struct joules_reading *later, uint64_t *energy_uj);
+
+/*
+ * Refine a snapshot taken by joules_read() (out[0..n-1], same order) once
+ * the data covering its instant has arrived: every JOULES_READING_PROVISIONAL
+ * reading whose data is there gets its final energy_uj and uncertainty_uj,
+ * and loses the flag; others are left as they are. Returns how many
+ * readings are still provisional (0: all final; call again a few ms later),
+ * or a negative error for a bad call. Never calls NVML, never blocks.
+ * Settle both readings of a region before joules_delta(); a reading older
+ * than the history kept (~40 s), or whose data never came within 1 s, is
+ * made final as it is. A short GPU region measured without settling reads
+ * low: the last ~20-60 ms of it are extrapolated.
+ */
+JOULES_API int joules_settle(joules_ctx *ctx, struct joules_reading *out, size_t n);
 
 /* joules_gpu_info.valid: which fields hold a value (others are unsupported). */
 #define JOULES_GPU_HAS_MEMORY 0x1u      /* memory_{total,used,free}_bytes */

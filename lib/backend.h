@@ -15,6 +15,7 @@
 struct jl_sample {
 	uint64_t raw;
 	uint32_t uncertainty_uj;
+	uint32_t flags; /* JOULES_READING_* the reading gets (PROVISIONAL) */
 };
 
 struct jl_backend {
@@ -43,6 +44,14 @@ struct jl_backend {
 	 * enumeration is over).
 	 */
 	void (*sample)(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns);
+	/*
+	 * Optional: refine a JOULES_READING_PROVISIONAL reading of this sensor
+	 * (joules_settle) once the data covering r->time_ns has arrived.
+	 * Returns 1 while it cannot yet (the reading is left as it is), 0 when
+	 * r is final (flag cleared). No NVML or file access on the caller's
+	 * thread beyond what read() may do.
+	 */
+	int (*settle)(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading *r);
 	/* Free a sensor's data (optional; the core closes s->fd). */
 	void (*release)(struct jl_sensor *s);
 	/* Free the context-wide state (optional). */

@@ -93,8 +93,19 @@ typedef struct {
 	nvmlValue_t value;
 } nvmlFieldValue_t;
 
-/* Instantaneous board power, mW; refreshed at tens of Hz (FACTS.md). */
+/*
+ * "Instantaneous" board power, mW. On the H100 (driver 580) it is refreshed
+ * only every ~100 ms and its timestamp is the time of the query, not of the
+ * measurement (docs/validation.md, 2026-11-25).
+ */
 #define NVML_FI_DEV_POWER_INSTANT 186
+
+/* nvmlDeviceGetSamples: board power history, mW, one sample per ~20 ms. */
+#define NVML_TOTAL_POWER_SAMPLES 0
+typedef struct {
+	unsigned long long timeStamp; /* µs, CLOCK_REALTIME: the end of the sample's window */
+	nvmlValue_t sampleValue;
+} nvmlSample_t;
 
 /* One pointer per NVML entry point joules calls; NULL where optional and absent. */
 struct jl_nvml_fns {
@@ -114,6 +125,8 @@ struct jl_nvml_fns {
 	nvmlReturn_t (*DeviceGetMemoryInfo)(nvmlDevice_t, nvmlMemory_t *);
 	nvmlReturn_t (*DeviceGetUtilizationRates)(nvmlDevice_t, nvmlUtilization_t *);
 	nvmlReturn_t (*DeviceGetFieldValues)(nvmlDevice_t, int, nvmlFieldValue_t *);
+	nvmlReturn_t (*DeviceGetSamples)(nvmlDevice_t, int, unsigned long long, nvmlValueType_t *,
+					 unsigned int *, nvmlSample_t *);
 };
 
 #define JL_NVML_MAX_GPUS 64

@@ -110,6 +110,7 @@ static const struct entry entries[] = {
 	{NAMES("nvmlDeviceGetMemoryInfo"), FN(DeviceGetMemoryInfo), false},
 	{NAMES("nvmlDeviceGetUtilizationRates"), FN(DeviceGetUtilizationRates), false},
 	{NAMES("nvmlDeviceGetFieldValues"), FN(DeviceGetFieldValues), false},
+	{NAMES("nvmlDeviceGetSamples"), FN(DeviceGetSamples), false},
 };
 
 static int fail(struct jl_nvml *nv, int err, const char *fmt, const char *a, const char *b)

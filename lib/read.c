@@ -30,6 +30,7 @@ static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading
 			break;
 		}
 		out->uncertainty_uj = sample.uncertainty_uj;
+		out->flags |= sample.flags;
 	}
 	out->energy_uj = jl_counter_energy_uj(c);
 	out->resets = c->resets;

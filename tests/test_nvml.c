@@ -173,7 +173,8 @@ static void measure_gpus(unsigned n)
 		CHECK_EQ_INT(s->kind, JOULES_KIND_GPU);
 		CHECK(s->flags & JOULES_SENSOR_READABLE);
 		CHECK(!(s->flags & JOULES_SENSOR_INTEGRATED));
-		CHECK_EQ_U64(s->refresh_us, 5000);
+		CHECK_EQ_U64(s->refresh_us, 20000); /* the driver's power samples */
+		CHECK(a[i].flags & JOULES_READING_PROVISIONAL);
 		CHECK_EQ_INT(a[i].status, 0);
 		CHECK_EQ_INT(b[i].status, 0);
 		check_energy(&a[i], &b[i], (g + 1) * 50000ull);
@@ -208,6 +209,15 @@ static void test_counter_not_supported_integrates_power(void)
 {
 	use_fake("");
 	config("power_mw 0 200000\nfail nvmlDeviceGetTotalEnergyConsumption -1 3\n");
+	check_integrated(20000);
+}
+
+/* No sample history: the instant field, every 5 ms, unsettled. */
+static void test_no_samples_uses_instant(void)
+{
+	use_fake("");
+	config("power_mw 0 200000\nfail nvmlDeviceGetTotalEnergyConsumption -1 3\n"
+	       "fail nvmlDeviceGetSamples -1 3\n");
 	check_integrated(5000);
 }
 
@@ -215,14 +225,14 @@ static void test_counter_symbol_missing_integrates_power(void)
 {
 	use_fake("noenergy");
 	config("power_mw 0 200000\n");
-	check_integrated(5000);
+	check_integrated(20000);
 }
 
 static void test_no_instant_power_uses_average(void)
 {
 	use_fake("");
 	config("power_mw 0 200000\nfail nvmlDeviceGetTotalEnergyConsumption -1 3\n"
-	       "fail nvmlDeviceGetFieldValues -1 3\n");
+	       "fail nvmlDeviceGetFieldValues -1 3\nfail nvmlDeviceGetSamples -1 3\n");
 	check_integrated(20000);
 }
 
@@ -302,7 +312,8 @@ static void test_per_gpu_failures(void)
 	use_fake("");
 	config("gpus 4\nfail nvmlDeviceGetTotalEnergyConsumption 1 4\n"
 	       "fail nvmlDeviceGetTotalEnergyConsumption 2 3\nfail nvmlDeviceGetFieldValues 2 3\n"
-	       "fail nvmlDeviceGetPowerUsage 2 3\nfail nvmlDeviceGetHandleByIndex 3 15\n");
+	       "fail nvmlDeviceGetPowerUsage 2 3\nfail nvmlDeviceGetSamples 2 3\n"
+	       "fail nvmlDeviceGetHandleByIndex 3 15\n");
 	joules_ctx *ctx = open_ctx();
 	CHECK_EQ_INT(joules_gpu_count(ctx), 4);
 	CHECK_EQ_INT(joules_sensor_count(ctx), 4);
@@ -460,6 +471,89 @@ static void test_between_steps_integrates_exactly(void)
 	joules_close(ctx);
 }
 
+/* Settle snapshots until no reading is provisional (at most ~5 s). */
+static void settle(joules_ctx *ctx, struct joules_reading *r, size_t n)
+{
+	for (int k = 0; k < 500; k++) {
+		int pending = joules_settle(ctx, r, n);
+		CHECK(pending >= 0 && pending <= (int)n);
+		if (pending <= 0)
+			return;
+		sleep_ms(10);
+	}
+	CHECK(!"readings never settled");
+}
+
+/*
+ * Samples reach NVML 80 ms after their window: readings are provisional,
+ * with an uncertainty that covers what is not seen yet; settled, they are
+ * final, tighter, and still right. Settling again changes nothing.
+ */
+static void test_settle_lagged_samples(void)
+{
+	use_fake("");
+	config("power_mw 0 200000\nsamples_lag_ms 0 80\nstep_ms 0 10\nlimit_mw 0 700000\n");
+	joules_ctx *ctx = open_ctx();
+	struct joules_reading a[4], b[4], b2[4];
+	size_t n = joules_sensor_count(ctx);
+	CHECK_EQ_INT(n, 1);
+	joules_read(ctx, a, n);
+	sleep_ms(300);
+	joules_read(ctx, b, n);
+	CHECK(a[0].flags & JOULES_READING_PROVISIONAL);
+	CHECK(b[0].flags & JOULES_READING_PROVISIONAL);
+	/* Not seen yet: at least 80 ms at up to the 700 W limit. */
+	CHECK(b[0].uncertainty_uj >= 700000u * 80u);
+	check_energy(&a[0], &b[0], 200000);
+	uint32_t provisional_unc = b[0].uncertainty_uj;
+	settle(ctx, a, n);
+	settle(ctx, b, n);
+	CHECK(!(a[0].flags & JOULES_READING_PROVISIONAL));
+	CHECK(!(b[0].flags & JOULES_READING_PROVISIONAL));
+	CHECK(b[0].uncertainty_uj < provisional_unc);
+	check_energy(&a[0], &b[0], 200000);
+	b2[0] = b[0];
+	CHECK_EQ_INT(joules_settle(ctx, b2, n), 0);
+	CHECK(memcmp(&b[0], &b2[0], sizeof b[0]) == 0);
+	CHECK_EQ_INT(joules_settle(NULL, b2, n), JOULES_ERR_INVALID);
+	CHECK_EQ_INT(joules_settle(ctx, NULL, 1), JOULES_ERR_INVALID);
+	joules_close(ctx);
+}
+
+/*
+ * Power steps from 100 W to 400 W right after reading m, and the samples
+ * lag 60 ms: settled, the region before m holds 100 W only, the one after
+ * it between 100 and 400 W, and the readings stay in order.
+ */
+static void test_settle_power_step(void)
+{
+	use_fake("");
+	const char *base = "samples_lag_ms 0 60\nstep_ms 0 10\n";
+	config("%spower_mw 0 100000\n", base);
+	joules_ctx *ctx = open_ctx();
+	struct joules_reading a[4], m[4], b[4];
+	size_t n = joules_sensor_count(ctx);
+	joules_read(ctx, a, n);
+	sleep_ms(200);
+	joules_read(ctx, m, n);
+	config("%spower_mw 0 400000\n", base);
+	sleep_ms(200);
+	joules_read(ctx, b, n);
+	settle(ctx, a, n);
+	settle(ctx, m, n);
+	settle(ctx, b, n);
+	CHECK(a[0].energy_uj <= m[0].energy_uj && m[0].energy_uj <= b[0].energy_uj);
+	check_energy(&a[0], &m[0], 100000);
+	uint64_t uj;
+	CHECK_EQ_INT(joules_delta(&m[0], &b[0], &uj), 0);
+	double dt = (double)(b[0].time_ns - m[0].time_ns) / 1e3, tol = m[0].uncertainty_uj +
+										b[0].uncertainty_uj;
+	if (uj < 100.0 * dt - tol || uj > 400.0 * dt + tol)
+		printf("#   energy %" PRIu64 " µJ, expected 100..400 W over %.0f µs\n", uj, dt);
+	CHECK(uj >= 100.0 * dt - tol && uj <= 400.0 * dt + tol);
+	joules_close(ctx);
+}
+
 static void test_gpu_info(void)
 {
 	use_fake("");
@@ -596,6 +690,7 @@ static const struct test tests[] = {
 	TEST(test_one_gpu),
 	TEST(test_eight_gpus),
 	TEST(test_counter_not_supported_integrates_power),
+	TEST(test_no_samples_uses_instant),
 	TEST(test_counter_symbol_missing_integrates_power),
 	TEST(test_no_instant_power_uses_average),
 	TEST(test_old_symbol_names),
@@ -609,6 +704,8 @@ static const struct test tests[] = {
 	TEST(test_lost_gpu),
 	TEST(test_power_change),
 	TEST(test_between_steps_integrates_exactly),
+	TEST(test_settle_lagged_samples),
+	TEST(test_settle_power_step),
 	TEST(test_gpu_info),
 	TEST(test_shutdown),
 	TEST(test_cli_json),

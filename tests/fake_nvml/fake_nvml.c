@@ -10,6 +10,10 @@
  *   power_mw I P            instant and average power; the energy counter
  *                           advances at this rate with real time
  *   step_ms I S             the counter moves every S ms (default 100)
+ *   sample_ms I S           nvmlDeviceGetSamples: one power sample per S ms
+ *                           (default 20), the mean over its window, stamped
+ *                           (CLOCK_REALTIME µs) at the window's end
+ *   samples_lag_ms I L      a sample is returned only L ms after its stamp
  *   energy_mj I E           counter value when the GPU first counts
  *   reset I G               a new G restarts the counter from 0 (driver reset)
  *   lost I                  every call on GPU I returns NVML_ERROR_GPU_IS_LOST
@@ -35,6 +39,7 @@
 #define FAKE_API __attribute__((visibility("default")))
 #define FAKE_MAX 16
 #define FAKE_FAILS 32
+#define FAKE_SAMPLES 128 /* the driver keeps ~2.4 s of 20 ms samples */
 
 struct nvmlDevice_st {
 	char name[96], uuid[96], busid[32];
@@ -45,6 +50,10 @@ struct nvmlDevice_st {
 	/* The counter: energy_uj truth at energy_ns; shown_mj is what NVML shows. */
 	int counting;
 	uint64_t energy_uj, energy_ns, step_base_ns, shown_mj;
+	/* Power samples: the last window's end and the energy there; a ring. */
+	uint64_t sample_ms, lag_ms, sample_base_ns, sample_base_uj;
+	struct { unsigned long long ts_us; unsigned mw; } samples[FAKE_SAMPLES];
+	unsigned n_samples, next_sample;
 };
 
 struct fail {
@@ -59,11 +68,34 @@ static unsigned n_gpus, n_fails;
 static int init_count;
 static struct stat seen; /* the config file last read */
 
-static uint64_t now_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* Close every sample window that ended by `now` (energy_uj is at `now`). */
+static void take_samples(struct nvmlDevice_st *g, uint64_t now)
+{
+	uint64_t win = (g->sample_ms ? g->sample_ms : 1) * 1000000u;
+	uint64_t real_off = clock_ns(CLOCK_REALTIME) - now;
+	while (g->sample_base_ns + win <= now) {
+		uint64_t t = g->sample_base_ns + win;
+		uint64_t e = g->energy_uj - g->power_mw * (now - t) / 1000000u;
+		g->samples[g->next_sample].ts_us = (t + real_off) / 1000u;
+		g->samples[g->next_sample].mw = (unsigned)((e - g->sample_base_uj) * 1000000u / win);
+		g->next_sample = (g->next_sample + 1) % FAKE_SAMPLES;
+		if (g->n_samples < FAKE_SAMPLES)
+			g->n_samples++;
+		g->sample_base_ns = t;
+		g->sample_base_uj = e;
+	}
 }
 
 /* Advance GPU g's true energy to `now` at its current power. */
@@ -71,8 +103,17 @@ static void advance(struct nvmlDevice_st *g, uint64_t now)
 {
 	if (!g->counting) {
 		g->counting = 1;
-		g->energy_ns = g->step_base_ns = now;
+		g->energy_ns = g->step_base_ns = g->sample_base_ns = now;
 		g->shown_mj = g->energy_uj / 1000u;
+		g->sample_base_uj = g->energy_uj;
+		/* Like the driver, start with a history: half the ring, at this power. */
+		uint64_t win = (g->sample_ms ? g->sample_ms : 1) * 1000000u;
+		uint64_t real = clock_ns(CLOCK_REALTIME);
+		for (unsigned k = FAKE_SAMPLES / 2; k > 0; k--) {
+			g->samples[g->n_samples].ts_us = (real - (uint64_t)k * win) / 1000u;
+			g->samples[g->n_samples++].mw = (unsigned)g->power_mw;
+		}
+		g->next_sample = g->n_samples;
 		return;
 	}
 	g->energy_uj += g->power_mw * (now - g->energy_ns) / 1000000u;
@@ -85,6 +126,7 @@ static void advance(struct nvmlDevice_st *g, uint64_t now)
 		g->step_base_ns = boundary;
 		g->shown_mj = (g->energy_uj - g->power_mw * (now - boundary) / 1000000u) / 1000u;
 	}
+	take_samples(g, now);
 }
 
 static void defaults(unsigned i, struct nvmlDevice_st *g)
@@ -95,6 +137,7 @@ static void defaults(unsigned i, struct nvmlDevice_st *g)
 	snprintf(g->busid, sizeof g->busid, "00000000:%02X:00.0", 0x17 + i);
 	g->power_mw = 100000;
 	g->step_ms = 100;
+	g->sample_ms = 20;
 	g->limit_mw = 700000;
 	g->mem_total = 80ull << 30;
 	g->mem_used = 1ull << 30;
@@ -115,6 +158,10 @@ static void apply(struct nvmlDevice_st *g, const char *key, const char *rest)
 		g->power_mw = strtoull(rest, NULL, 10);
 	else if (!strcmp(key, "step_ms"))
 		g->step_ms = strtoull(rest, NULL, 10);
+	else if (!strcmp(key, "sample_ms"))
+		g->sample_ms = strtoull(rest, NULL, 10);
+	else if (!strcmp(key, "samples_lag_ms"))
+		g->lag_ms = strtoull(rest, NULL, 10);
 	else if (!strcmp(key, "energy_mj") && !g->counting)
 		g->energy_uj = strtoull(rest, NULL, 10) * 1000u;
 	else if (!strcmp(key, "reset"))
@@ -166,9 +213,14 @@ static void parse(FILE *f, uint64_t now)
 		g->energy_ns = old[i].energy_ns;
 		g->step_base_ns = old[i].step_base_ns;
 		g->shown_mj = old[i].shown_mj;
+		g->sample_base_ns = old[i].sample_base_ns;
+		g->sample_base_uj = old[i].sample_base_uj;
+		memcpy(g->samples, old[i].samples, sizeof g->samples);
+		g->n_samples = old[i].n_samples;
+		g->next_sample = old[i].next_sample;
 		if (g->reset_gen != old[i].reset_gen) {
-			g->energy_uj = g->shown_mj = 0;
-			g->energy_ns = g->step_base_ns = now;
+			g->energy_uj = g->shown_mj = g->sample_base_uj = 0;
+			g->energy_ns = g->step_base_ns = g->sample_base_ns = now;
 		}
 	}
 }
@@ -402,4 +454,36 @@ FAKE_API nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t g, int n, nvmlFieldV
 		}
 	}
 	LEAVE();
+}
+
+/* Total power samples newer than `last` (µs) and older than the lag. */
+FAKE_API nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t g, int type, unsigned long long last,
+					   nvmlValueType_t *vtype, unsigned *count,
+					   nvmlSample_t *out)
+{
+	ENTER("nvmlDeviceGetSamples", g);
+	uint64_t now = now_ns();
+	advance(g, now);
+	if (type != NVML_TOTAL_POWER_SAMPLES) {
+		pthread_mutex_unlock(&lock);
+		return NVML_ERROR_NOT_SUPPORTED;
+	}
+	unsigned long long newest = (clock_ns(CLOCK_REALTIME) - g->lag_ms * 1000000u) / 1000u;
+	unsigned k = 0;
+	for (unsigned j = 0; j < g->n_samples; j++) {
+		unsigned idx = (g->next_sample + FAKE_SAMPLES - g->n_samples + j) % FAKE_SAMPLES;
+		if (g->samples[idx].ts_us <= last || g->samples[idx].ts_us > newest)
+			continue;
+		if (out && k < *count) {
+			out[k].timeStamp = g->samples[idx].ts_us;
+			out[k].sampleValue.uiVal = g->samples[idx].mw;
+		}
+		k++;
+	}
+	*vtype = NVML_VALUE_TYPE_UNSIGNED_INT;
+	if (out && k > *count)
+		k = *count;
+	*count = k;
+	pthread_mutex_unlock(&lock);
+	return k ? NVML_SUCCESS : NVML_ERROR_NOT_FOUND;
 }
