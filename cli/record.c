@@ -180,8 +180,11 @@ static int record(struct recorder *rec, const struct record_opts *o, char **cmd)
 		spawn_wait(o->duration_ns, o->interval_ns, tick, rec);
 		rc = CLI_EXIT_OK; /* Ctrl-C is how an open-ended recording ends */
 	}
-	if (started && !rec->failed)
-		tick(rec);
+	if (started && !rec->failed) {
+		sampler_tick(&rec->smp);
+		sampler_finish(&rec->smp); /* the last row with final values */
+		write_rows(rec);
+	}
 	return rec->failed ? CLI_EXIT_FAILURE : rc;
 }
 

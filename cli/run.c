@@ -149,6 +149,7 @@ static int baseline(struct report *rep, struct sampler *smp, const struct run_op
 	sampler_start(smp);
 	int rc = spawn_wait(o->baseline_ns, o->interval_ns, tick, smp);
 	sampler_tick(smp);
+	sampler_finish(smp);
 	if (rc == 0)
 		report_set_baseline(rep, smp, (double)o->baseline_ns / 1e9);
 	return rc;
@@ -165,6 +166,7 @@ static int measure(struct report *rep, struct sampler *smp, const struct run_opt
 		sampler_start(smp);
 		status = spawn_run(cmd, o->interval_ns, tick, smp, &started, &wall);
 		sampler_tick(smp);
+		sampler_finish(smp);
 		if (!started)
 			return -status;
 		report_add_run(rep, smp, wall, status);

@@ -3,10 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sampler.h"
 
 #define NS_PER_S 1e9
+/* joules_settle() makes a reading final within 1 s whatever happens. */
+#define SETTLE_WAIT_NS 1100000000ull
 
 uint64_t sampler_max_interval_ns(const joules_ctx *ctx)
 {
@@ -86,11 +89,31 @@ void sampler_start(struct sampler *s)
 	s->samples = 1;
 }
 
-static void update_peak(struct sampler *s, size_t i)
+/*
+ * Let provisional readings (a GPU's last few ms, extrapolated until the
+ * driver's samples covering them arrive) take their final values, waiting at
+ * most wait_ns for that.
+ */
+static void settle(struct sampler *s, struct joules_reading *r, uint64_t wait_ns)
+{
+	struct timespec now, pause = {.tv_nsec = 5000000};
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint64_t until = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec + wait_ns;
+	while (joules_settle(s->ctx, r, s->n) > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec >= until)
+			break;
+		nanosleep(&pause, NULL);
+	}
+}
+
+/* Close a peak window at reading r when it is long enough and final. */
+static void update_peak(struct sampler *s, size_t i, const struct joules_reading *r)
 {
 	uint64_t uj;
-	const struct joules_reading *r = &s->cur[i];
-	if (r->time_ns - s->ref[i].time_ns < s->min_window_ns)
+	if (r->time_ns - s->ref[i].time_ns < s->min_window_ns ||
+	    (r->flags & JOULES_READING_PROVISIONAL) ||
+	    (s->ref[i].flags & JOULES_READING_PROVISIONAL))
 		return;
 	if (joules_delta(&s->ref[i], r, &uj) == 0) {
 		double w = (double)uj / 1e6 / ((double)(r->time_ns - s->ref[i].time_ns) / NS_PER_S);
@@ -105,12 +128,25 @@ void sampler_tick(struct sampler *s)
 	memcpy(s->prev, s->cur, s->n * sizeof *s->cur);
 	joules_read(s->ctx, s->cur, s->n);
 	s->samples++;
+	/* Peaks trail by a tick: the previous reading has settled by now. */
+	settle(s, s->first, 0);
+	settle(s, s->ref, 0);
+	settle(s, s->prev, 0);
 	for (size_t i = 0; i < s->n; i++) {
 		note(s, i, &s->cur[i]);
 		if (s->cur[i].flags & JOULES_READING_WRAPPED)
 			s->wraps[i]++;
-		update_peak(s, i);
+		update_peak(s, i, &s->prev[i]);
 	}
+}
+
+void sampler_finish(struct sampler *s)
+{
+	settle(s, s->first, SETTLE_WAIT_NS);
+	settle(s, s->ref, SETTLE_WAIT_NS);
+	settle(s, s->cur, SETTLE_WAIT_NS);
+	for (size_t i = 0; i < s->n; i++)
+		update_peak(s, i, &s->cur[i]);
 }
 
 bool sampler_last_watts(const struct sampler *s, size_t i, double *watts)

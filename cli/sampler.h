@@ -44,6 +44,12 @@ void sampler_free(struct sampler *s);
 void sampler_start(struct sampler *s);
 /* One more snapshot. */
 void sampler_tick(struct sampler *s);
+/*
+ * After the last snapshot: wait (≤ ~1 s, only for GPUs whose readings are
+ * provisional) until the first and last readings are final, and close the
+ * last peak window. Energy and peaks then use final values only.
+ */
+void sampler_finish(struct sampler *s);
 /* Mean power of sensor i over the last tick; false when it has none. */
 bool sampler_last_watts(const struct sampler *s, size_t i, double *watts);
 void sampler_result(const struct sampler *s, size_t i, struct sensor_result *out);
