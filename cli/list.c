@@ -119,13 +119,41 @@ static int print_json(const joules_ctx *ctx, const struct joules_reading *r, siz
 	return CLI_EXIT_OK;
 }
 
+/* Column widths: each as wide as its widest cell. */
+struct widths {
+	int id, name, device, inside;
+};
+
+static int widest(int w, const char *cell)
+{
+	int len = (int)strlen(cell);
+	return len > w ? len : w;
+}
+
+static struct widths measure(const joules_ctx *ctx, size_t n)
+{
+	struct widths w = {(int)strlen("ID"), (int)strlen("NAME"), (int)strlen("DEVICE"),
+			   (int)strlen("INSIDE")};
+	for (size_t i = 0; i < n; i++) {
+		const struct joules_sensor *s = joules_sensor(ctx, i);
+		const char *parent = parent_id(ctx, s);
+		w.id = widest(w.id, s->id);
+		w.name = widest(w.name, s->name);
+		w.device = widest(w.device, s->device);
+		w.inside = widest(w.inside, parent ? parent : "-");
+	}
+	return w;
+}
+
 static int print_table(const joules_ctx *ctx, const struct joules_reading *r, size_t n)
 {
+	struct widths w = measure(ctx, n);
 	if (n == 0)
 		puts("No energy sensors found.");
-	if (n)
-		printf("%-22s %-14s %-12s %-9s %-10s %-18s %16s  %s\n", "ID", "NAME", "KIND", "SOURCE",
-	       "DEVICE", "INSIDE", "ENERGY (J)", "STATUS");
+	else
+		printf("%-*s %-*s %-12s %-9s %-*s %-*s %16s  %s\n", w.id, "ID", w.name, "NAME",
+		       "KIND", "SOURCE", w.device, "DEVICE", w.inside, "INSIDE", "ENERGY (J)",
+		       "STATUS");
 	for (size_t i = 0; i < n; i++) {
 		const struct joules_sensor *s = joules_sensor(ctx, i);
 		const char *parent = parent_id(ctx, s);
@@ -136,10 +164,11 @@ static int print_table(const joules_ctx *ctx, const struct joules_reading *r, si
 		if (!reason)
 			snprintf(energy, sizeof energy, "%" PRIu64 ".%06" PRIu64,
 				 r[i].energy_uj / 1000000u, r[i].energy_uj % 1000000u);
-		printf("%-22s %-14s %-12s %-9s %-10s %-18s %16s  %s%s%s%s\n", s->id, s->name,
-		       joules_kind_name(s->kind), s->source, *s->device ? s->device : "-",
-		       parent ? parent : "-", energy, reason ? reason : ok,
-		       *s->also ? " (also: " : "", s->also, *s->also ? ")" : "");
+		printf("%-*s %-*s %-12s %-9s %-*s %-*s %16s  %s%s%s%s\n", w.id, s->id, w.name,
+		       s->name, joules_kind_name(s->kind), s->source, w.device,
+		       *s->device ? s->device : "-", w.inside, parent ? parent : "-", energy,
+		       reason ? reason : ok, *s->also ? " (also: " : "", s->also,
+		       *s->also ? ")" : "");
 	}
 	for (size_t i = 0; i < joules_source_count(ctx); i++) {
 		const char *note = joules_source_note(ctx, i);
