@@ -20,8 +20,9 @@ static const char usage[] =
 	"\n"
 	"Record a power trace of every energy sensor while COMMAND runs, for S\n"
 	"seconds, or (with neither) until interrupted with Ctrl-C or SIGTERM.\n"
-	"Rows are flushed after every sample, so an interrupted recording keeps\n"
-	"everything up to its last sample. 'joules plot FILE' draws the trace.\n"
+	"Rows are flushed as they go (a sample's rows one interval later, once a\n"
+	"GPU's readings have settled), so an interrupted recording keeps all but\n"
+	"its last sample. 'joules plot FILE' draws the trace.\n"
 	"\n"
 	"The trace is CSV (RFC 4180) with this header and columns:\n"
 	"  time_s,sensor,watts,joules,total\n"
@@ -66,11 +67,17 @@ static void warn_failed(struct recorder *rec, size_t i, double t)
 		joules_sensor(rec->smp.ctx, i)->id, t, rec->smp.reasons + i * JOULES_REASON_LEN);
 }
 
-/* The rows of the last sample; 0, or -1 when the trace cannot be written. */
-static int write_rows(struct recorder *rec)
+/*
+ * The rows of the sample `b`, with the power since sample `a`; 0, or -1 when
+ * the trace cannot be written. Nothing when b is no later than a.
+ */
+static int write_rows(struct recorder *rec, const struct joules_reading *a,
+		      const struct joules_reading *b)
 {
 	const struct sampler *s = &rec->smp;
-	double t = (double)(s->cur[rec->clock].time_ns - s->first[rec->clock].time_ns) / 1e9;
+	if (b[rec->clock].time_ns <= a[rec->clock].time_ns)
+		return 0;
+	double t = (double)(b[rec->clock].time_ns - s->first[rec->clock].time_ns) / 1e9;
 	for (size_t i = 0; i < s->n; i++) {
 		if (!rec->selected[i])
 			continue;
@@ -79,8 +86,8 @@ static int write_rows(struct recorder *rec)
 		uint64_t uj;
 		double w;
 		fprintf(rec->f, "%.6f,%s,", t, js->id);
-		if (!s->failed[i] && sampler_last_watts(s, i, &w) &&
-		    joules_delta(&s->first[i], &s->cur[i], &uj) == 0)
+		if (!s->failed[i] && sampler_watts(&a[i], &b[i], &w) &&
+		    joules_delta(&s->first[i], &b[i], &uj) == 0)
 			fprintf(rec->f, "%.6f,%.6f", w, (double)uj / 1e6);
 		else
 			fputc(',', rec->f);
@@ -95,11 +102,15 @@ static int write_rows(struct recorder *rec)
 	return -1;
 }
 
+/*
+ * Rows trail by one sample: a GPU's newest reading is provisional until the
+ * driver's samples covering it arrive, the one before has settled.
+ */
 static int tick(void *arg)
 {
 	struct recorder *rec = arg;
 	sampler_tick(&rec->smp);
-	return write_rows(rec);
+	return write_rows(rec, rec->smp.older, rec->smp.prev);
 }
 
 struct record_opts {
@@ -182,8 +193,9 @@ static int record(struct recorder *rec, const struct record_opts *o, char **cmd)
 	}
 	if (started && !rec->failed) {
 		sampler_tick(&rec->smp);
-		sampler_finish(&rec->smp); /* the last row with final values */
-		write_rows(rec);
+		sampler_finish(&rec->smp); /* the last rows with final values */
+		if (write_rows(rec, rec->smp.older, rec->smp.prev) == 0)
+			write_rows(rec, rec->smp.prev, rec->smp.cur);
 	}
 	return rec->failed ? CLI_EXIT_FAILURE : rc;
 }

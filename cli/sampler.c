@@ -35,6 +35,7 @@ int sampler_init(struct sampler *s, joules_ctx *ctx, uint64_t interval_ns)
 	 */
 	s->min_window_ns = interval_ns / 2;
 	s->first = calloc(m, sizeof *s->first);
+	s->older = calloc(m, sizeof *s->older);
 	s->prev = calloc(m, sizeof *s->prev);
 	s->cur = calloc(m, sizeof *s->cur);
 	s->ref = calloc(m, sizeof *s->ref);
@@ -42,7 +43,7 @@ int sampler_init(struct sampler *s, joules_ctx *ctx, uint64_t interval_ns)
 	s->wraps = calloc(m, sizeof *s->wraps);
 	s->failed = calloc(m, sizeof *s->failed);
 	s->reasons = calloc(m, JOULES_REASON_LEN);
-	if (!s->first || !s->prev || !s->cur || !s->ref || !s->peak_w || !s->wraps ||
+	if (!s->first || !s->older || !s->prev || !s->cur || !s->ref || !s->peak_w || !s->wraps ||
 	    !s->failed || !s->reasons) {
 		sampler_free(s);
 		return JOULES_ERR_NOMEM;
@@ -53,6 +54,7 @@ int sampler_init(struct sampler *s, joules_ctx *ctx, uint64_t interval_ns)
 void sampler_free(struct sampler *s)
 {
 	free(s->first);
+	free(s->older);
 	free(s->prev);
 	free(s->cur);
 	free(s->ref);
@@ -83,6 +85,7 @@ void sampler_start(struct sampler *s)
 		s->failed[i] = 0;
 		note(s, i, &s->first[i]);
 	}
+	memcpy(s->older, s->first, s->n * sizeof *s->first);
 	memcpy(s->prev, s->first, s->n * sizeof *s->first);
 	memcpy(s->cur, s->first, s->n * sizeof *s->first);
 	memcpy(s->ref, s->first, s->n * sizeof *s->first);
@@ -125,12 +128,14 @@ static void update_peak(struct sampler *s, size_t i, const struct joules_reading
 
 void sampler_tick(struct sampler *s)
 {
+	memcpy(s->older, s->prev, s->n * sizeof *s->prev);
 	memcpy(s->prev, s->cur, s->n * sizeof *s->cur);
 	joules_read(s->ctx, s->cur, s->n);
 	s->samples++;
 	/* Peaks trail by a tick: the previous reading has settled by now. */
 	settle(s, s->first, 0);
 	settle(s, s->ref, 0);
+	settle(s, s->older, 0);
 	settle(s, s->prev, 0);
 	for (size_t i = 0; i < s->n; i++) {
 		note(s, i, &s->cur[i]);
@@ -144,16 +149,18 @@ void sampler_finish(struct sampler *s)
 {
 	settle(s, s->first, SETTLE_WAIT_NS);
 	settle(s, s->ref, SETTLE_WAIT_NS);
+	settle(s, s->older, SETTLE_WAIT_NS);
+	settle(s, s->prev, SETTLE_WAIT_NS);
 	settle(s, s->cur, SETTLE_WAIT_NS);
 	for (size_t i = 0; i < s->n; i++)
 		update_peak(s, i, &s->cur[i]);
 }
 
-bool sampler_last_watts(const struct sampler *s, size_t i, double *watts)
+bool sampler_watts(const struct joules_reading *a, const struct joules_reading *b,
+		   double *watts)
 {
 	uint64_t uj;
-	const struct joules_reading *a = &s->prev[i], *b = &s->cur[i];
-	if (s->samples < 2 || b->time_ns <= a->time_ns || joules_delta(a, b, &uj) < 0)
+	if (b->time_ns <= a->time_ns || joules_delta(a, b, &uj) < 0)
 		return false;
 	*watts = (double)uj / 1e6 / ((double)(b->time_ns - a->time_ns) / NS_PER_S);
 	return true;

@@ -18,7 +18,9 @@ struct sampler {
 	joules_ctx *ctx;
 	size_t n;
 	uint64_t min_window_ns; /* shortest interval a peak is taken over */
-	struct joules_reading *first, *prev, *cur;
+	/* The first snapshot, and the last three: older, prev (settled when it
+	 * could be), cur (GPU readings still provisional). */
+	struct joules_reading *first, *older, *prev, *cur;
 	struct joules_reading *ref; /* per sensor: start of the current peak window */
 	double *peak_w;             /* < 0 until a window closes */
 	uint32_t *wraps;
@@ -50,8 +52,9 @@ void sampler_tick(struct sampler *s);
  * last peak window. Energy and peaks then use final values only.
  */
 void sampler_finish(struct sampler *s);
-/* Mean power of sensor i over the last tick; false when it has none. */
-bool sampler_last_watts(const struct sampler *s, size_t i, double *watts);
+/* Mean power between two readings of a sensor; false when there is none. */
+bool sampler_watts(const struct joules_reading *a, const struct joules_reading *b,
+		   double *watts);
 void sampler_result(const struct sampler *s, size_t i, struct sensor_result *out);
 
 #endif
