@@ -554,6 +554,46 @@ static void test_settle_power_step(void)
 	joules_close(ctx);
 }
 
+/*
+ * Idle long enough for the counter to calibrate the gain, then a load ten
+ * times higher (as when `joules run` starts a GPU job): the counter's steps
+ * are seen only every ~100 ms, so each is known to ±P × 50 ms, which at the
+ * new power is far more than the idle history's energy can absorb. The
+ * power of every settled 100 ms window must stay within the fake's true
+ * power (the samples and the counter agree exactly here): the counter may
+ * keep the estimate honest, not rescale it by its own timing noise.
+ */
+static void test_no_overshoot_after_load_step(void)
+{
+	use_fake("");
+	config("power_mw 0 70000\nlimit_mw 0 900000\n");
+	joules_ctx *ctx = open_ctx();
+	size_t n = joules_sensor_count(ctx);
+	CHECK_EQ_INT(n, 1);
+	sleep_ms(2600);
+	config("power_mw 0 800000\nlimit_mw 0 900000\n");
+	enum { WINDOWS = 16 };
+	struct joules_reading r[WINDOWS + 1][4];
+	for (int k = 0; k <= WINDOWS; k++) {
+		joules_read(ctx, r[k], n);
+		sleep_ms(100);
+	}
+	double worst = 0;
+	for (int k = 0; k <= WINDOWS; k++)
+		settle(ctx, r[k], n);
+	for (int k = 1; k <= WINDOWS; k++) {
+		uint64_t uj;
+		CHECK_EQ_INT(joules_delta(&r[k - 1][0], &r[k][0], &uj), 0);
+		double w = (double)uj * 1e3 / (double)(r[k][0].time_ns - r[k - 1][0].time_ns);
+		if (w > worst)
+			worst = w;
+	}
+	if (worst > 800.0 * 1.02)
+		printf("#   a 100 ms window read %.1f W, the power is at most 800 W\n", worst);
+	CHECK(worst <= 800.0 * 1.02);
+	joules_close(ctx);
+}
+
 static void test_gpu_info(void)
 {
 	use_fake("");
@@ -706,6 +746,7 @@ static const struct test tests[] = {
 	TEST(test_between_steps_integrates_exactly),
 	TEST(test_settle_lagged_samples),
 	TEST(test_settle_power_step),
+	TEST(test_no_overshoot_after_load_step),
 	TEST(test_gpu_info),
 	TEST(test_shutdown),
 	TEST(test_cli_json),

@@ -44,8 +44,16 @@
 #define STEPS 128
 /* Counter steps waiting for the power samples that cover them. */
 #define PENDING 16
-/* Calibrate only over at least this long: a step's time is known to ±2 ms. */
+/* Calibrate only over at least this long. */
 #define CALIBRATE_MIN_NS 2000000000ull
+/*
+ * The pull toward the counter changes the power scale by at most this: a
+ * step is known only to ± half the poll gap (~50-60 ms), so one step's
+ * difference is noise of ±P × 55 ms, which over a span of idle history
+ * scaled the power of the first second of a load by up to +17% (measured,
+ * docs/validation.md, run 4). 1% still covers the samples' own bias (~0.3%).
+ */
+#define PULL_MAX 0.01
 /* Extrapolate the last power sample over at most this long. */
 #define EXTRAPOLATE_MAX_NS 1000000000ull
 /* A reading whose samples have not come after this long is final as it is. */
@@ -58,7 +66,7 @@ const struct jl_backend jl_backend_nvml;
 enum power_source { POWER_NONE, POWER_HISTORY, POWER_INSTANT, POWER_AVERAGE };
 
 struct step {
-	uint64_t c_uj, ig_uj, t_ns;
+	uint64_t c_uj, ig_uj, t_ns, phase_uj; /* phase_uj: the energy of half its poll gap */
 };
 
 struct gpu_data {
@@ -85,7 +93,7 @@ struct gpu_data {
 	 */
 	uint64_t est_uj, est_ig_uj, phase_unc_uj, step_est_uj;
 	int64_t diff_uj;
-	double gain;
+	double gain, ratio; /* gain: ratio (counter / power integral) + the pull */
 	struct step steps[STEPS];
 	unsigned n_steps, next_step;
 	/* Counter steps not yet calibrated with: value, time, ± half the poll gap. */
@@ -170,12 +178,15 @@ static void restart(struct gpu_data *d, uint64_t c_uj, uint64_t ig_uj)
 
 /*
  * The counter was c_uj where the power integral was ig_mid and the estimate
- * est_mid (to ±phase_uj): rebase the estimate at the newest integral with the
- * old gain (it never jumps), keep the difference, and set the gain to the
- * counter's energy over the power integral across the kept steps (seconds
- * apart, so each step's small timing error hardly matters), plus a pull that
- * brings the estimate back to the counter over the next such span: the
- * estimate follows the counter in the long run.
+ * est_mid, each to ±phase_uj (the step's time is known to ± half the poll
+ * gap): rebase the estimate at the newest integral with the old gain (it
+ * never jumps) and keep the difference. Over the kept steps the counter's
+ * energy / the power integral is the ratio to within the two ends' phase
+ * energies / the span: the ratio moves only as far as needed to lie within
+ * that (so a span of idle history cannot rescale a load by one step's
+ * timing). The gain is the ratio plus a pull of difference / span, at most
+ * PULL_MAX, that brings the estimate back to the counter over the next such
+ * span: the estimate follows the counter in the long run.
  */
 static void calibrate(struct gpu_data *d, uint64_t c_uj, uint64_t ig_mid, uint64_t est_mid,
 		      uint64_t phase_uj, uint64_t t_ns)
@@ -188,11 +199,19 @@ static void calibrate(struct gpu_data *d, uint64_t c_uj, uint64_t ig_mid, uint64
 	struct step *oldest = &d->steps[d->n_steps < STEPS ? 0 : d->next_step];
 	if (d->n_steps && t_ns - oldest->t_ns >= CALIBRATE_MIN_NS && ig_mid > oldest->ig_uj) {
 		double span = (double)(ig_mid - oldest->ig_uj);
-		double g = (double)(c_uj - oldest->c_uj) / span + (double)d->diff_uj / span;
-		if (g > 0.5 && g < 2.0) /* else the power readings are not this counter's */
-			d->gain = g;
+		double r = (double)(c_uj - oldest->c_uj) / span;
+		double u = (double)(phase_uj + oldest->phase_uj) / span;
+		if (r > 0.5 && r < 2.0) { /* else the power readings are not this counter's */
+			if (d->ratio < r - u)
+				d->ratio = r - u;
+			else if (d->ratio > r + u)
+				d->ratio = r + u;
+			double pull = (double)d->diff_uj / span;
+			pull = pull > PULL_MAX ? PULL_MAX : pull < -PULL_MAX ? -PULL_MAX : pull;
+			d->gain = d->ratio + pull;
+		}
 	}
-	d->steps[d->next_step] = (struct step){c_uj, ig_mid, t_ns};
+	d->steps[d->next_step] = (struct step){c_uj, ig_mid, t_ns, phase_uj};
 	d->next_step = (d->next_step + 1) % STEPS;
 	if (d->n_steps < STEPS)
 		d->n_steps++;
@@ -534,7 +553,7 @@ static int add_gpu(joules_ctx *ctx, struct jl_nvml *nv, unsigned i)
 		return JOULES_ERR_NOMEM;
 	}
 	pthread_mutex_init(&d->lock, NULL);
-	d->gain = 1.0;
+	d->gain = d->ratio = 1.0;
 	d->nv = nv;
 	d->handle = g->handle;
 	d->index = i;
