@@ -12,6 +12,8 @@
  *     joules_read(ctx, a, n);
  *     work();
  *     joules_read(ctx, b, n);
+ *     while (joules_settle(ctx, a, n) + joules_settle(ctx, b, n) > 0)
+ *             usleep(5000);   (GPU readings are final ~20-60 ms later)
  *     uint64_t uj;
  *     if (joules_delta(&a[i], &b[i], &uj) == 0) ... uj µJ used by sensor i
  *
