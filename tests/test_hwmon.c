@@ -284,6 +284,46 @@ static void test_integration_of_constant_power(void)
 }
 
 /*
+ * A region far shorter than the sampling interval (30 ms at 100 ms): its
+ * readings are provisional (the integral stops at the last sample) until
+ * the sample after each is in; settled, the region holds P x its duration
+ * (the power is constant, so linear interpolation between samples is exact).
+ */
+static void test_short_region_settles(void)
+{
+	struct fakesys *fs = TEST_TREE("hwmon-amdgpu");
+	CHECK_EQ_INT(fakesys_write(fs, HW "hwmon2/update_interval", "100\n"), 0);
+	joules_ctx *ctx = test_open(fs);
+	int i = test_find(ctx, AMDGPU);
+	size_t n = joules_sensor_count(ctx);
+	struct joules_reading a[64], b[64];
+	CHECK(n <= 64);
+	joules_read(ctx, a, n);
+	sleep_ms(30);
+	joules_read(ctx, b, n);
+	CHECK(a[i].flags & JOULES_READING_PROVISIONAL);
+	CHECK(b[i].flags & JOULES_READING_PROVISIONAL);
+	uint64_t dt_ns = b[i].time_ns - a[i].time_ns;
+	int pending = 1;
+	for (int k = 0; k < 300 && pending > 0; k++) {
+		pending = joules_settle(ctx, a, n) + joules_settle(ctx, b, n);
+		if (pending)
+			sleep_ms(10);
+	}
+	CHECK_EQ_INT(pending, 0);
+	CHECK(!(a[i].flags & JOULES_READING_PROVISIONAL));
+	CHECK(!(b[i].flags & JOULES_READING_PROVISIONAL));
+	uint64_t uj = 0;
+	CHECK_EQ_INT(joules_delta(&a[i], &b[i], &uj), 0);
+	double expect = (double)AMDGPU_UW * (double)dt_ns / 1e9;
+	printf("# settled %" PRIu64 " µJ in %.1f ms, expected %.0f µJ\n", uj,
+	       (double)dt_ns / 1e6, expect);
+	CHECK((double)uj >= expect - 2 && (double)uj <= expect + 2);
+	joules_close(ctx);
+	fakesys_free(fs);
+}
+
+/*
  * An integrated sensor counts from open: its first reading (energy plus
  * the not yet integrated part) is at most its power times the time since
  * just before joules_open.
@@ -523,6 +563,7 @@ int main(void)
 		TEST(test_counter_reset),
 		TEST(test_ids_do_not_follow_hwmon_numbers),
 		TEST(test_integration_of_constant_power),
+		TEST(test_short_region_settles),
 		TEST(test_integrated_first_read),
 		TEST(test_messy_tree),
 		TEST(test_notes_when_nothing_found),

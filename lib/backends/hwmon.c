@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../backend.h"
+#include "../history.h"
 #include "../integrator.h"
 #include "../sysfs.h"
 
@@ -29,6 +30,8 @@
 #define HWMON_SAMPLE_US_DEFAULT 100000u /* 100 ms */
 #define HWMON_SAMPLE_US_MIN 5000u
 #define HWMON_SAMPLE_US_MAX 1000000u
+/* A reading still uncovered after this many sample intervals stays as it is. */
+#define SETTLE_GIVE_UP_SAMPLES 3u
 /* amd_energy's RAPL MSRs update every 1 ms (its kernel documentation). */
 #define AMD_ENERGY_REFRESH_US 1000u
 #define CHANNELS_MAX 1024
@@ -39,9 +42,10 @@ struct hwmon_data {
 	char path[JL_PATH_MAX]; /* the file read, for messages */
 	const char *unit;       /* "µJ" or "µW" */
 	bool integrated;
-	/* Integrated sensors: written by sample(), read by read(). */
+	/* Integrated sensors: written by sample(), read by read() and settle(). */
 	pthread_mutex_t lock;
 	struct jl_integrator ig;
+	struct jl_history *hist; /* the integral at each sample, for settle() */
 	int err;                /* the last sample's error, or 0 */
 	char msg[JL_MSG_LEN];   /* and its message */
 };
@@ -361,6 +365,9 @@ static int add_channel(joules_ctx *ctx, const struct chip *c, const struct chann
 		s->pub.refresh_us = c->amd_energy ? AMD_ENERGY_REFRESH_US : c->update_us;
 		return 0;
 	}
+	d->hist = calloc(1, sizeof *d->hist);
+	if (!d->hist)
+		return JOULES_ERR_NOMEM;
 	d->integrated = true;
 	s->pub.flags |= JOULES_SENSOR_INTEGRATED;
 	s->pub.refresh_us = sample_interval_us(ctx, c, ch);
@@ -543,6 +550,7 @@ static int hwmon_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *ou
 			memcpy(msg, d->msg, sizeof msg);
 		} else {
 			out->raw = d->ig.uj;
+			out->flags = JOULES_READING_PROVISIONAL; /* until the next sample */
 			/* Energy since the last sample, at its power: not yet counted. */
 			unsigned __int128 lag = d->ig.primed && now > d->ig.last_ns
 							? (unsigned __int128)d->ig.last_uw *
@@ -571,12 +579,49 @@ static void hwmon_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
 	int err = r ? explain(d, r, text, msg) : 0;
 	pthread_mutex_lock(&d->lock);
 	/* A failed sample is skipped: the next good one spans the gap. */
-	if (!err)
+	if (!err) {
 		jl_integrator_add(&d->ig, uw, now_ns);
+		jl_history_add(d->hist, (struct jl_history_point){.t_ns = now_ns,
+								    .ig_uj = d->ig.uj,
+								    .est_uj = d->ig.uj});
+	}
 	d->err = err;
 	if (err)
 		memcpy(d->msg, msg, sizeof msg);
 	pthread_mutex_unlock(&d->lock);
+}
+
+/*
+ * A provisional reading of an integrated sensor counts the energy up to the
+ * sample before it; once the sample after it is in, the integral at the
+ * reading's own time is known (linear between the two samples). A sample
+ * that never comes (the file broke) leaves the reading as it was after
+ * SETTLE_GIVE_UP_SAMPLES intervals.
+ */
+static int hwmon_settle(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading *r)
+{
+	(void)ctx;
+	struct hwmon_data *d = s->data;
+	const struct jl_counter *c = &s->counter;
+	struct jl_history_point p;
+	pthread_mutex_lock(&d->lock);
+	enum jl_history_lookup found = r->resets == c->resets
+					       ? jl_history_at(d->hist, r->time_ns, &p)
+					       : JL_HISTORY_EARLIER;
+	uint64_t give_up_ns = (uint64_t)s->sample_us * 1000u * SETTLE_GIVE_UP_SAMPLES;
+	if (found == JL_HISTORY_LATER && jl_now_ns() - r->time_ns < give_up_ns) {
+		pthread_mutex_unlock(&d->lock);
+		return 1;
+	}
+	if (found == JL_HISTORY_FOUND) {
+		/* The core's counter is this integral plus a constant. */
+		r->energy_uj = c->total_raw - c->last_raw + p.est_uj;
+		uint64_t spread = jl_history_spread(d->hist, r->time_ns);
+		r->uncertainty_uj = spread > UINT32_MAX ? UINT32_MAX : (uint32_t)spread;
+	}
+	r->flags &= ~JOULES_READING_PROVISIONAL;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
 }
 
 static void hwmon_release(struct jl_sensor *s)
@@ -584,6 +629,8 @@ static void hwmon_release(struct jl_sensor *s)
 	struct hwmon_data *d = s->data;
 	if (d && d->integrated)
 		pthread_mutex_destroy(&d->lock);
+	if (d)
+		free(d->hist);
 	free(d);
 }
 
@@ -592,5 +639,6 @@ const struct jl_backend jl_backend_hwmon = {
 	.enumerate = hwmon_enumerate,
 	.read = hwmon_read,
 	.sample = hwmon_sample,
+	.settle = hwmon_settle,
 	.release = hwmon_release,
 };

@@ -31,7 +31,7 @@
 #include "../backend.h"
 #include "../integrator.h"
 #include "../nvml_api.h"
-#include "../nvml_history.h"
+#include "../history.h"
 
 #define HISTORY_SAMPLE_US 20000u  /* nvmlDeviceGetSamples: one new sample per ~20 ms */
 #define POWER_SAMPLE_US 5000u     /* instant power: ~3 µs a call */

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The recent past of a GPU's energy estimate, so that a reading can be
- * settled after the fact (joules_settle): the power samples that cover a
- * moment arrive tens of ms after it. A ring of points (time, power integral,
- * estimate), one per driver power sample, linear in between: the estimate
- * at any covered moment is fixed once recorded, so settling is exact and
- * repeatable. Pure arithmetic, no locking (the caller holds the GPU's lock).
+ * The recent past of a sensor's energy estimate, so that a reading can be
+ * settled after the fact (joules_settle) when the data covering a moment
+ * arrives after it: NVIDIA's power samples tens of ms late, a hwmon power
+ * file at the sampler's next tick. A ring of points (time, power integral,
+ * estimate), one per sample, linear in between: the estimate at any covered
+ * moment is fixed once recorded, so settling is exact and repeatable. Pure
+ * arithmetic, no locking (the caller holds the sensor's lock).
  */
-#ifndef JOULES_NVML_HISTORY_H
-#define JOULES_NVML_HISTORY_H
+#ifndef JOULES_HISTORY_H
+#define JOULES_HISTORY_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-/* ~40 s of 20 ms samples. */
+/* ~40 s of NVIDIA's 20 ms samples; minutes of hwmon's. */
 #define JL_HISTORY_LEN 2048
 
 struct jl_history_point {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "nvml_history.h"
+#include "history.h"
 
 /* The k-th oldest point kept. */
 static const struct jl_history_point *nth(const struct jl_history *h, unsigned k)
