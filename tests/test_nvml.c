@@ -562,7 +562,12 @@ static void test_settle_power_step(void)
  * power of every settled 100 ms window must stay within the fake's true
  * power (the samples and the counter agree exactly here): the counter may
  * keep the estimate honest, not rescale it by its own timing noise.
+ * The defect this guards against read +18..+35% here. Normal runs stay within
+ * +1%; under valgrind on a busy 2-core machine the sampler thread polls late,
+ * the steps are placed less precisely and the gain may move by the few % that
+ * its bound then allows (+5.4% seen), hence OVERSHOOT_MAX.
  */
+#define OVERSHOOT_MAX 1.08
 static void test_no_overshoot_after_load_step(void)
 {
 	use_fake("");
@@ -588,9 +593,8 @@ static void test_no_overshoot_after_load_step(void)
 		if (w > worst)
 			worst = w;
 	}
-	if (worst > 800.0 * 1.02)
-		printf("#   a 100 ms window read %.1f W, the power is at most 800 W\n", worst);
-	CHECK(worst <= 800.0 * 1.02);
+	printf("# worst 100 ms window: %.1f W, the power is at most 800 W\n", worst);
+	CHECK(worst <= 800.0 * OVERSHOOT_MAX);
 	joules_close(ctx);
 }
 
