@@ -35,20 +35,26 @@ static bool parse_uint(const char **p, uint64_t *v, unsigned base)
 	return true;
 }
 
+/* "N" or "N-M" (M >= N), as cpulists and format bit ranges write them. */
+static bool parse_range(const char **p, uint64_t *lo, uint64_t *hi)
+{
+	if (!parse_uint(p, lo, 10))
+		return false;
+	*hi = *lo;
+	if (**p != '-')
+		return true;
+	(*p)++;
+	return parse_uint(p, hi, 10) && *hi >= *lo;
+}
+
 int jl_perf_cpulist(const char *text, unsigned *cpus, size_t max, size_t *n)
 {
 	const char *p = text;
 	size_t k = 0;
 	for (;;) {
 		uint64_t lo, hi;
-		if (!parse_uint(&p, &lo, 10))
+		if (!parse_range(&p, &lo, &hi))
 			return JOULES_ERR_PARSE;
-		hi = lo;
-		if (*p == '-') {
-			p++;
-			if (!parse_uint(&p, &hi, 10) || hi < lo)
-				return JOULES_ERR_PARSE;
-		}
 		if (hi > UINT32_MAX || hi - lo >= max - k)
 			return JOULES_ERR_PARSE;
 		for (uint64_t c = lo; c <= hi; c++)
@@ -109,15 +115,7 @@ int jl_perf_format_apply(const char *format, uint64_t value, uint64_t *config)
 	unsigned used = 0; /* bits of value placed so far */
 	for (;;) {
 		uint64_t lo, hi;
-		if (!parse_uint(&p, &lo, 10))
-			return JOULES_ERR_PARSE;
-		hi = lo;
-		if (*p == '-') {
-			p++;
-			if (!parse_uint(&p, &hi, 10))
-				return JOULES_ERR_PARSE;
-		}
-		if (hi < lo || hi > 63)
+		if (!parse_range(&p, &lo, &hi) || hi > 63)
 			return JOULES_ERR_PARSE;
 		for (uint64_t b = lo; b <= hi; b++, used++)
 			if (used < 64 && (value >> used & 1))
