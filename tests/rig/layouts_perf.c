@@ -40,7 +40,7 @@ int fakesys_perf_event(struct fakesys *fs, const char *name, const char *terms,
 /* Two sockets of 28 cores: cpumask names the first CPU of each. */
 int layout_perf_intel_2s(struct fakesys *fs)
 {
-	if (fakesys_perf_pmu(fs, "23\n", "0,28\n") < 0 ||
+	if (fakesys_perf_pmu(fs, "65023\n", "0,28\n") < 0 ||
 	    fakesys_perf_event(fs, "energy-cores", "event=0x01", FAKESYS_PERF_SCALE) < 0 ||
 	    fakesys_perf_event(fs, "energy-pkg", "event=0x02", FAKESYS_PERF_SCALE) < 0 ||
 	    fakesys_perf_event(fs, "energy-ram", "event=0x03", FAKESYS_PERF_SCALE) < 0 ||
@@ -53,7 +53,7 @@ int layout_perf_intel_2s(struct fakesys *fs)
 /* The device machine: a KVM guest whose only RAPL event is a dead psys. */
 int layout_perf_dead_psys(struct fakesys *fs)
 {
-	if (fakesys_perf_pmu(fs, "9\n", "0\n") < 0)
+	if (fakesys_perf_pmu(fs, "65009\n", "0\n") < 0)
 		return -1;
 	return fakesys_perf_event(fs, "energy-psys", "event=0x05", FAKESYS_PERF_SCALE);
 }
@@ -63,7 +63,7 @@ int layout_perf_powercap(struct fakesys *fs)
 {
 	if (fakesys_powercap_zone(fs, "intel-rapl:0", "package-0", 1000000,
 				  FAKESYS_RAPL_RANGE_UJ) < 0 ||
-	    fakesys_perf_pmu(fs, "23\n", "0\n") < 0)
+	    fakesys_perf_pmu(fs, "65023\n", "0\n") < 0)
 		return -1;
 	return fakesys_perf_event(fs, "energy-pkg", "event=0x02", FAKESYS_PERF_SCALE);
 }
