@@ -74,7 +74,7 @@ static void chip_text(joules_ctx *ctx, const char *dir, const char *attr, char *
 	char path[JL_PATH_MAX];
 	buf[0] = '\0';
 	if (jl_sysfs_path(ctx, path, sizeof path, "class/hwmon/%s/%s", dir, attr) ||
-	    jl_read_text(path, buf, len) < 0)
+	    jl_read_text(path, buf, len, NULL) < 0)
 		buf[0] = '\0';
 }
 
@@ -217,7 +217,7 @@ static long cpu_socket(joules_ctx *ctx, unsigned long cpu)
 	uint64_t pkg;
 	if (jl_sysfs_path(ctx, path, sizeof path,
 			  "devices/system/cpu/cpu%lu/topology/physical_package_id", cpu) ||
-	    jl_read_text(path, text, sizeof text) <= 0 || jl_parse_u64(text, &pkg) ||
+	    jl_read_text(path, text, sizeof text, NULL) <= 0 || jl_parse_u64(text, &pkg) ||
 	    pkg > 4096)
 		return -1;
 	return (long)pkg;
@@ -246,10 +246,12 @@ static void id_safe(char *s)
 
 static void open_channel(struct jl_sensor *s, const struct hwmon_data *d, const struct chip *c)
 {
-	s->fd = open(d->path, O_RDONLY | O_CLOEXEC);
-	if (s->fd >= 0)
+	int e;
+	int fd = jl_sysfs_open(d->path, &e);
+	if (fd >= 0) {
+		s->fd = fd;
 		return;
-	int e = errno;
+	}
 	if (e == EACCES || e == EPERM)
 		jl_sensor_unreadable(
 			s, JOULES_ERR_PERMISSION,
@@ -264,8 +266,7 @@ static void open_channel(struct jl_sensor *s, const struct hwmon_data *d, const 
 				     "%s: vanished while joules started (the chip was removed)",
 				     d->path);
 	else
-		jl_sensor_unreadable(s, jl_errno_to_error(e), "%s: cannot open: %s", d->path,
-				     strerror(e));
+		jl_sensor_unreadable(s, fd, "%s: refused: %s", d->path, jl_sysfs_why(fd, e));
 }
 
 /* Format msg (JL_MSG_LEN bytes; a long path is cut, not an error); returns err. */
@@ -278,8 +279,8 @@ __attribute__((format(printf, 3, 4))) static int say(char *msg, int err, const c
 	return err;
 }
 
-/* Why a read of d->path gave no number (r from jl_pread_u64): the error code and msg. */
-static int explain(const struct hwmon_data *d, int r, const char *text, char *msg)
+/* Why a read of d->path gave no number (r, e from jl_pread_u64): the error code and msg. */
+static int explain(const struct hwmon_data *d, int r, int e, const char *text, char *msg)
 {
 	struct stat st;
 	const char *p = d->path;
@@ -290,10 +291,12 @@ static int explain(const struct hwmon_data *d, int r, const char *text, char *ms
 	if (r == JOULES_ERR_PARSE && !text[0])
 		return say(msg, r, "%s: is empty, not a number of %s (the driver gave no value)",
 			   p, d->unit);
+	if (r == JOULES_ERR_PARSE && e)
+		return say(msg, r, "%s: holds \"%s\", longer than any number of %s", p, text,
+			   d->unit);
 	if (r == JOULES_ERR_PARSE)
 		return say(msg, r, "%s: holds \"%s\", not a number of %s (the driver has no "
 			   "valid value)", p, text, d->unit);
-	int e = -r;
 	if (e == ENODEV || e == ENXIO || e == ENOENT)
 		return say(msg, JOULES_ERR_LOST, "%s: the device is gone (%s)", p, strerror(e));
 	/* The file is open, so EPERM is the driver refusing, not a permission. */
@@ -301,7 +304,7 @@ static int explain(const struct hwmon_data *d, int r, const char *text, char *ms
 		return say(msg, JOULES_ERR_IO,
 			   "%s: the driver has no value now (%s): the device may be suspended "
 			   "or resetting; later reads may succeed", p, strerror(e));
-	return say(msg, jl_errno_to_error(e), "%s: read failed: %s", p, strerror(e));
+	return say(msg, r, "%s: read failed: %s", p, jl_sysfs_why(r, e));
 }
 
 /*
@@ -540,7 +543,7 @@ static int hwmon_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *ou
 	(void)ctx;
 	struct hwmon_data *d = s->data;
 	char text[32], msg[JL_MSG_LEN];
-	int err;
+	int err, e;
 	if (d->integrated) {
 		pthread_mutex_lock(&d->lock);
 		/* After the lock: the last sample is never later than now. */
@@ -561,10 +564,10 @@ static int hwmon_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *ou
 		pthread_mutex_unlock(&d->lock);
 		return err ? jl_sensor_fail(s, err, "%s", msg) : 0;
 	}
-	int r = jl_pread_u64(s->fd, &out->raw, text, sizeof text);
+	int r = jl_pread_u64(s->fd, &out->raw, text, sizeof text, &e);
 	if (r == 0)
 		return 0;
-	err = explain(d, r, text, msg);
+	err = explain(d, r, e, text, msg);
 	return jl_sensor_fail(s, err, "%s", msg);
 }
 
@@ -575,8 +578,9 @@ static void hwmon_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
 	struct hwmon_data *d = s->data;
 	char text[32], msg[JL_MSG_LEN];
 	uint64_t uw;
-	int r = jl_pread_u64(s->fd, &uw, text, sizeof text);
-	int err = r ? explain(d, r, text, msg) : 0;
+	int e;
+	int r = jl_pread_u64(s->fd, &uw, text, sizeof text, &e);
+	int err = r ? explain(d, r, e, text, msg) : 0;
 	pthread_mutex_lock(&d->lock);
 	/* A failed sample is skipped: the next good one spans the gap. */
 	if (!err) {

@@ -104,23 +104,25 @@ static void say(char *buf, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Read <pmu>/<rel> into buf: its length, or -errno. */
-static int pmu_text(const struct pmu *pmu, const char *rel, char *buf, size_t len)
+/* Read <pmu>/<rel> into buf: its length, or an enum joules_error with *errnum. */
+static int pmu_text(const struct pmu *pmu, const char *rel, char *buf, size_t len, int *errnum)
 {
 	char path[JL_PATH_MAX];
+	*errnum = 0;
 	if (snprintf(path, sizeof path, "%s/%s", pmu->dir, rel) >= (int)sizeof path)
-		return -ENAMETOOLONG;
-	return jl_read_text(path, buf, len);
+		return JOULES_ERR_INVALID;
+	return jl_read_text(path, buf, len, errnum);
 }
 
 static void load_pmu(struct pmu *pmu)
 {
 	char text[1024];
 	uint64_t type;
-	int n = pmu_text(pmu, "type", text, sizeof text);
+	int e;
+	int n = pmu_text(pmu, "type", text, sizeof text, &e);
 	if (n < 0) {
 		pmu->err = JOULES_ERR_UNSUPPORTED;
-		say(pmu->why, "%s/type: cannot read: %s", pmu->dir, strerror(-n));
+		say(pmu->why, "%s/type: cannot read: %s", pmu->dir, jl_sysfs_why(n, e));
 	} else if (jl_parse_u64(text, &type) || type > UINT32_MAX) {
 		pmu->err = JOULES_ERR_PARSE;
 		say(pmu->why, "%s/type holds \"%.32s\", not a PMU type number", pmu->dir, text);
@@ -129,18 +131,18 @@ static void load_pmu(struct pmu *pmu)
 	}
 	if (pmu->err)
 		return;
-	n = pmu_text(pmu, "cpumask", text, sizeof text);
+	n = pmu_text(pmu, "cpumask", text, sizeof text, &e);
 	if (n < 0) {
 		pmu->err = JOULES_ERR_UNSUPPORTED;
 		say(pmu->why, "%s/cpumask: cannot read: %s; it names the CPU of each package to "
-			      "open the events on", pmu->dir, strerror(-n));
+			      "open the events on", pmu->dir, jl_sysfs_why(n, e));
 	} else if (jl_perf_cpulist(text, pmu->cpus, PERF_MAX_PACKAGES, &pmu->n_cpus)) {
 		pmu->err = JOULES_ERR_PARSE;
 		say(pmu->why, "%s/cpumask holds \"%.32s\", not a CPU list like \"0,28\"", pmu->dir,
 		    text);
 	}
 	if (jl_read_text("/proc/sys/kernel/perf_event_paranoid", pmu->paranoid,
-			 sizeof pmu->paranoid) <= 0)
+			 sizeof pmu->paranoid, NULL) <= 0)
 		snprintf(pmu->paranoid, sizeof pmu->paranoid, "unknown");
 }
 
@@ -148,13 +150,16 @@ static void load_pmu(struct pmu *pmu)
 static void parse_config(const struct pmu *pmu, struct event *ev)
 {
 	char text[256], rel[128], format[128];
+	int e = 0;
 	int n = snprintf(rel, sizeof rel, "events/%s", ev->name);
 	if (n < (int)sizeof rel)
-		n = pmu_text(pmu, rel, text, sizeof text);
+		n = pmu_text(pmu, rel, text, sizeof text, &e);
+	else
+		n = JOULES_ERR_INVALID;
 	if (n <= 0) {
 		ev->err = JOULES_ERR_PARSE;
 		say(ev->why, "%s/events/%s: %s", pmu->dir, ev->name,
-		    n < 0 ? strerror(-n) : "empty, no event terms");
+		    n < 0 ? jl_sysfs_why(n, e) : "empty, no event terms");
 		return;
 	}
 	const char *cursor = text;
@@ -163,7 +168,7 @@ static void parse_config(const struct pmu *pmu, struct event *ev)
 	ev->config = 0;
 	while ((n = jl_perf_term(&cursor, term, sizeof term, &value)) == 1) {
 		snprintf(rel, sizeof rel, "format/%s", term);
-		if (pmu_text(pmu, rel, format, sizeof format) <= 0) {
+		if (pmu_text(pmu, rel, format, sizeof format, &e) <= 0) {
 			ev->err = JOULES_ERR_PARSE;
 			say(ev->why, "%s/format/%s: missing, so the term \"%s\" of events/%s has no "
 				     "place in the event's config", pmu->dir, term, term, ev->name);
@@ -190,18 +195,19 @@ static void parse_scale(const struct pmu *pmu, struct event *ev)
 {
 	char text[128], rel[128];
 	snprintf(rel, sizeof rel, "events/%s.unit", ev->name);
-	int n = pmu_text(pmu, rel, text, sizeof text);
+	int e;
+	int n = pmu_text(pmu, rel, text, sizeof text, &e);
 	if (n > 0 && strcmp(text, "Joules") != 0) {
 		ev->err = JOULES_ERR_UNSUPPORTED;
 		say(ev->why, "%s/events/%s.unit is \"%.32s\", not Joules", pmu->dir, ev->name, text);
 		return;
 	}
 	snprintf(rel, sizeof rel, "events/%s.scale", ev->name);
-	n = pmu_text(pmu, rel, text, sizeof text);
+	n = pmu_text(pmu, rel, text, sizeof text, &e);
 	if (n < 0) {
 		ev->err = JOULES_ERR_UNSUPPORTED;
 		say(ev->why, "%s/events/%s.scale: %s; without the joules per count the counts "
-			     "cannot be converted", pmu->dir, ev->name, strerror(-n));
+			     "cannot be converted", pmu->dir, ev->name, jl_sysfs_why(n, e));
 	} else if (jl_perf_scale_uj(text, &ev->uj_num, &ev->uj_den)) {
 		ev->err = JOULES_ERR_PARSE;
 		say(ev->why, "%s/events/%s.scale holds \"%.40s\", not a positive decimal of joules "

@@ -9,7 +9,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,10 +95,12 @@ static bool zone_dir_dangles(const char *file)
 /* Open energy_uj, or say why this caller cannot read it. */
 static void open_counter(struct jl_sensor *s, const char *path)
 {
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (s->fd >= 0)
+	int e;
+	int fd = jl_sysfs_open(path, &e);
+	if (fd >= 0) {
+		s->fd = fd;
 		return;
-	int e = errno;
+	}
 	if (e == EACCES || e == EPERM)
 		jl_sensor_unreadable(
 			s, JOULES_ERR_PERMISSION,
@@ -116,8 +117,7 @@ static void open_counter(struct jl_sensor *s, const char *path)
 		jl_sensor_unreadable(s, JOULES_ERR_UNSUPPORTED,
 				     "%s: missing; this zone has no energy counter", path);
 	else
-		jl_sensor_unreadable(s, jl_errno_to_error(e), "%s: cannot open: %s", path,
-				     strerror(e));
+		jl_sensor_unreadable(s, fd, "%s: refused: %s", path, jl_sysfs_why(fd, e));
 }
 
 /* max_energy_range_uj + 1, or 0 when unknown (then a drop is a reset). */
@@ -126,7 +126,7 @@ static uint64_t counter_modulus(joules_ctx *ctx, const char *dir)
 	char path[JL_PATH_MAX], text[64];
 	uint64_t range;
 	if (jl_sysfs_path(ctx, path, sizeof path, "class/powercap/%s/max_energy_range_uj", dir) ||
-	    jl_read_text(path, text, sizeof text) < 0 || jl_parse_u64(text, &range) ||
+	    jl_read_text(path, text, sizeof text, NULL) < 0 || jl_parse_u64(text, &range) ||
 	    range == 0 || range == UINT64_MAX)
 		return 0;
 	return range + 1;
@@ -178,7 +178,7 @@ static void read_zone_name(joules_ctx *ctx, struct zone *z)
 {
 	char path[JL_PATH_MAX];
 	if (jl_sysfs_path(ctx, path, sizeof path, "class/powercap/%s/name", z->dir) ||
-	    jl_read_text(path, z->zname, sizeof z->zname) <= 0)
+	    jl_read_text(path, z->zname, sizeof z->zname, NULL) <= 0)
 		snprintf(z->zname, sizeof z->zname, "%s", z->dir);
 }
 
@@ -268,7 +268,8 @@ static int powercap_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample 
 	(void)ctx;
 	const struct zone_data *d = s->data;
 	char text[32];
-	int r = jl_pread_u64(s->fd, &out->raw, text, sizeof text);
+	int e;
+	int r = jl_pread_u64(s->fd, &out->raw, text, sizeof text, &e);
 	if (r == 0)
 		return 0;
 	struct stat st;
@@ -276,9 +277,9 @@ static int powercap_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample 
 		return jl_sensor_fail(s, JOULES_ERR_LOST, "%s: vanished (the zone was removed)",
 				      d->path);
 	if (r == JOULES_ERR_PARSE)
-		return jl_sensor_fail(s, r, "%s: holds \"%s\", not a number of µJ", d->path, text);
-	return jl_sensor_fail(s, jl_errno_to_error(-r), "%s: read failed: %s", d->path,
-			      strerror(-r));
+		return jl_sensor_fail(s, r, "%s: holds \"%s\", %s", d->path, text,
+				      e ? "longer than any counter value" : "not a number of µJ");
+	return jl_sensor_fail(s, r, "%s: read failed: %s", d->path, jl_sysfs_why(r, e));
 }
 
 static void powercap_release(struct jl_sensor *s)
