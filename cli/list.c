@@ -77,6 +77,9 @@ static json_object *sensor_json(const joules_ctx *ctx, size_t i, const struct jo
 		json_object_object_add(o, "error", json_object_new_string(joules_strerror(r->status)));
 	} else {
 		json_object_object_add(o, "energy_j", json_object_new_double((double)r->energy_uj / 1e6));
+		/* A readable sensor's caveat (its counter's range unknown). */
+		if (*s->reason)
+			json_object_object_add(o, "note", json_object_new_string(s->reason));
 	}
 	if (s->range_uj)
 		json_object_object_add(o, "range_j", json_object_new_double((double)s->range_uj / 1e6));
@@ -164,11 +167,12 @@ static int print_table(const joules_ctx *ctx, const struct joules_reading *r, si
 		if (!reason)
 			snprintf(energy, sizeof energy, "%" PRIu64 ".%06" PRIu64,
 				 r[i].energy_uj / 1000000u, r[i].energy_uj % 1000000u);
-		printf("%-*s %-*s %-12s %-9s %-*s %-*s %16s  %s%s%s%s\n", w.id, s->id, w.name,
+		printf("%-*s %-*s %-12s %-9s %-*s %-*s %16s  %s%s%s%s%s%s\n", w.id, s->id, w.name,
 		       s->name, joules_kind_name(s->kind), s->source, w.device,
 		       *s->device ? s->device : "-", w.inside, parent ? parent : "-", energy,
 		       reason ? reason : ok, *s->also ? " (also: " : "", s->also,
-		       *s->also ? ")" : "");
+		       *s->also ? ")" : "", !reason && *s->reason ? "; " : "",
+		       !reason ? s->reason : "");
 	}
 	for (size_t i = 0; i < joules_source_count(ctx); i++) {
 		const char *note = joules_source_note(ctx, i);

@@ -52,7 +52,7 @@ static void sensor_row(const struct report *r, size_t i, FILE *f)
 	number(f, idle, s->idle_w);
 	number(f, idle, s->above_idle_j.mean);
 	fputc(',', f);
-	field(f, ok ? "" : s->reason);
+	field(f, ok ? s->note : s->reason);
 	fputc('\n', f);
 }
 

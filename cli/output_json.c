@@ -45,6 +45,8 @@ static json_object *sensor_json(const struct report *r, size_t i)
 	add_acc(o, "mean_w", &s->mean_w, key, sizeof key);
 	add_acc(o, "peak_w", &s->peak_w, key, sizeof key);
 	add(o, "wraps", json_object_new_int64(s->wraps));
+	if (s->note[0])
+		add(o, "note", json_object_new_string(s->note));
 	if (r->baseline && s->idle_status == 0) {
 		add(o, "idle_w", json_object_new_double(s->idle_w));
 		add_acc(o, "above_idle_j", &s->above_idle_j, key, sizeof key);

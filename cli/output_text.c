@@ -104,6 +104,16 @@ int output_text(const struct report *r, FILE *f)
 	fputc('\n', f);
 	for (int t = 0; t < N_TOTALS; t++)
 		total_line(r, t, w, f);
+	bool noted = false;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct sensor_report *s = &r->sensors[i];
+		if (!s->selected || s->status || !s->note[0])
+			continue;
+		if (!noted)
+			fputs("\n Notes:\n", f);
+		noted = true;
+		fprintf(f, "  %-*s %s\n", w, joules_sensor(r->ctx, i)->id, s->note);
+	}
 	if (failed) {
 		fputs("\n Not measured:\n", f);
 		for (size_t i = 0; i < r->n; i++)

@@ -34,8 +34,10 @@ static const char usage[] =
 	"           empty when it sits inside another sensor of the same total (a\n"
 	"           core inside its package) or belongs to none; summing the watts\n"
 	"           of the rows with the same total never counts a domain twice\n"
-	"One row per selected sensor per sample. A sensor that fails gets rows\n"
-	"with empty watts and joules from then on, and joules says why on stderr.\n"
+	"One row per selected sensor per sample. A sample whose reading failed\n"
+	"gets empty watts and joules, and joules says why on stderr; the next good\n"
+	"reading spans the gap. After a counter reset only the interval holding it\n"
+	"has empty watts; the joules column stays empty from then on.\n"
 	"\n"
 	"Options:\n"
 	"  -o, --output FILE   the trace (required; '-' for stdout)\n" SELECT_HELP
@@ -63,7 +65,8 @@ static void warn_failed(struct recorder *rec, size_t i, double t)
 	if (rec->warned[i] || !rec->smp.failed[i])
 		return;
 	rec->warned[i] = true;
-	fprintf(stderr, "joules record: %s failed at %.3f s: %s\n",
+	fprintf(stderr, "joules record: %s failed at %.3f s: %s (its rows are empty until it "
+		"reads again)\n",
 		joules_sensor(rec->smp.ctx, i)->id, t, rec->smp.reasons + i * JOULES_REASON_LEN);
 }
 
@@ -86,13 +89,21 @@ static int write_rows(struct recorder *rec, const struct joules_reading *a,
 		uint64_t uj;
 		double w;
 		fprintf(rec->f, "%.6f,%s,", t, js->id);
-		if (!s->failed[i] && sampler_watts(&a[i], &b[i], &w) &&
-		    joules_delta(&s->first[i], &b[i], &uj) == 0)
-			fprintf(rec->f, "%.6f,%.6f", w, (double)uj / 1e6);
-		else
-			fputc(',', rec->f);
+		/*
+		 * Only the interval holding a reset is unknown: the ones after it
+		 * have watts again; the energy since the start stays unknown.
+		 */
+		if (sampler_watts(&a[i], &b[i], &w))
+			fprintf(rec->f, "%.6f", w);
+		fputc(',', rec->f);
+		if (joules_delta(&s->first[i], &b[i], &uj) == 0)
+			fprintf(rec->f, "%.6f", (double)uj / 1e6);
 		fprintf(rec->f, ",%s\n", total == TOTAL_NONE ? "" : total_names[total]);
 		warn_failed(rec, i, t);
+		if (a[i].status == 0 && b[i].status == 0 && a[i].resets != b[i].resets)
+			fprintf(stderr, "joules record: %s at %.3f s: %s; later rows have watts again, "
+				"and an empty joules column (the energy since the start is unknown)\n",
+				js->id, t, s->reset_why + i * JOULES_REASON_LEN);
 	}
 	errno = 0;
 	if (fflush(rec->f) == 0 && !ferror(rec->f))

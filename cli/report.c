@@ -84,6 +84,8 @@ void report_add_run(struct report *r, const struct sampler *smp, uint64_t wall_n
 			fail(r, i, &res);
 			continue;
 		}
+		if (res.note[0] && !s->note[0])
+			snprintf(s->note, sizeof s->note, "%s", res.note);
 		acc_add(&s->energy_j, res.energy_j);
 		acc_add(&s->mean_w, res.mean_w);
 		acc_add(&s->peak_w, res.peak_w);

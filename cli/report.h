@@ -30,6 +30,8 @@ struct sensor_report {
 	int total;  /* the total it adds to, or TOTAL_NONE */
 	int status; /* 0, or why its energy is not known (first failure) */
 	char reason[JOULES_REASON_LEN];
+	/* Measured, with a caveat: readings failed (gaps), or partial. "" if none. */
+	char note[JOULES_REASON_LEN];
 	struct acc energy_j, mean_w, peak_w, above_idle_j;
 	uint32_t wraps;
 	int idle_status; /* of the baseline, when there is one */

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The CLI's sampling of one measurement: a first snapshot, one every tick,
- * a last one. Energy is always last − first (joules_delta), so ticks never
- * change it; ticks give the peak power, count wraps, and catch a sensor
- * that fails midway (its energy is then not trusted: a gap can hide a wrap).
+ * a last one. Energy is the difference of a sensor's first and last good
+ * readings (joules_delta), so ticks never change it; ticks give the peak
+ * power and count wraps. A failed reading is a gap, not a dead sensor: the
+ * next good one spans it (a counter stays exact) and the result carries a
+ * note. A sensor whose last readings fail (gone for good) still reports the
+ * energy up to its last good reading, marked partial.
  */
 #ifndef JOULES_CLI_SAMPLER_H
 #define JOULES_CLI_SAMPLER_H
@@ -24,8 +27,12 @@ struct sampler {
 	struct joules_reading *ref; /* per sensor: start of the current peak window */
 	double *peak_w;             /* < 0 until a window closes */
 	uint32_t *wraps;
+	/* Per sensor: its first and latest good readings (status 0 when any). */
+	struct joules_reading *start, *good;
+	unsigned *gaps; /* failed readings after the first good one */
 	int *failed;    /* status of the first failed reading, or 0 */
 	char *reasons;  /* n × JOULES_REASON_LEN: message of that failure */
+	char *reset_why; /* n × JOULES_REASON_LEN: why the counter last reset, or "" */
 	unsigned samples;
 };
 
@@ -33,6 +40,8 @@ struct sampler {
 struct sensor_result {
 	int status;  /* 0, a reading's error, or JOULES_ERR_RESET */
 	const char *reason; /* when status != 0; points into the sampler */
+	bool partial; /* energy over part of the run only (see note) */
+	char note[JOULES_REASON_LEN]; /* gaps or partial: what happened; else "" */
 	double energy_j, seconds, mean_w, peak_w;
 	uint32_t wraps;
 };

@@ -94,7 +94,11 @@ struct joules_sensor {
 	char name[JOULES_NAME_LEN];     /* human: "package-0" */
 	char source[JOULES_SOURCE_LEN]; /* backend: "powercap" */
 	char device[JOULES_DEVICE_LEN]; /* "socket 0", "0000:17:00.0", or "" */
-	/* Empty when readable; else why not and how to fix it. */
+	/*
+	 * Unreadable: why not and how to fix it. Readable: "", or a caveat of
+	 * its readings (powercap: max_energy_range_uj unreadable, so a drop
+	 * cannot be told as a wrap or a reset).
+	 */
 	char reason[JOULES_REASON_LEN];
 	int32_t kind;   /* enum joules_kind */
 	int32_t parent; /* index of the sensor containing this one, or -1 */
@@ -130,6 +134,22 @@ struct joules_sensor {
  * and uncertainty_uj says how far it may be off; joules_settle() refines it.
  */
 #define JOULES_READING_PROVISIONAL 0x2u
+/*
+ * Samples of an integrated sensor failed since the previous reading (a
+ * driver busy for a moment: EBUSY, EAGAIN, ENODATA, one EIO; NVML not
+ * ready or timed out): the next good sample spanned the gap, its power
+ * integrated across it, and uncertainty_uj grows by the gap's energy at the
+ * larger of the powers on either side. Counters need no flag: a failed read
+ * leaves them exact, the next good one spans it.
+ */
+#define JOULES_READING_GAP 0x4u
+/*
+ * The read failed (status says why) after earlier good readings:
+ * energy_uj and time_ns still hold the sensor's energy up to its last good
+ * reading, so a sensor gone for good (file removed, GPU lost) keeps what it
+ * measured. joules_delta() still refuses the reading.
+ */
+#define JOULES_READING_PARTIAL 0x8u
 
 /*
  * One sensor's counter at one instant. A snapshot is an array of these,
@@ -198,7 +218,11 @@ JOULES_API size_t joules_source_count(const joules_ctx *ctx);
 JOULES_API const char *joules_source_name(const joules_ctx *ctx, size_t index);
 JOULES_API const char *joules_source_note(const joules_ctx *ctx, size_t index);
 
-/* Message of the last failed read of sensor `index`, or "" if none. */
+/*
+ * Message of the last failed read of sensor `index`, or of the last reset
+ * of its counter (the values, and why it was taken as a reset), or "" if
+ * none.
+ */
 JOULES_API const char *joules_sensor_error(const joules_ctx *ctx, size_t index);
 
 /*

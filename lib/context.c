@@ -91,17 +91,34 @@ static size_t n_backends(void)
 	return n;
 }
 
-/* Fill in what follows from each counter's settings. */
+/*
+ * Fill in what follows from each counter's settings: its range, wrap period
+ * and jitter tolerance (JL_COUNTER_JITTER_STEPS of its resolution). A
+ * counter that can wrap faster than it can be polled is refused.
+ */
 static void describe_counters(joules_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->n_sensors; i++) {
-		struct joules_sensor *p = &ctx->sensors[i].pub;
-		const struct jl_counter *c = &ctx->sensors[i].counter;
+		struct jl_sensor *s = &ctx->sensors[i];
+		struct joules_sensor *p = &s->pub;
+		struct jl_counter *c = &s->counter;
 		p->range_uj = c->modulus
 				      ? (uint64_t)((unsigned __int128)c->modulus * c->uj_num / c->uj_den)
 				      : 0;
 		p->max_power_uw = c->max_power_uw;
 		p->wrap_period_ns = jl_counter_wrap_period_ns(c);
+		c->jitter_raw = jl_counter_raw_of_uj(c, (uint64_t)p->resolution_uj *
+								JL_COUNTER_JITTER_STEPS);
+		if (p->wrap_period_ns && p->wrap_period_ns < JL_COUNTER_MIN_WRAP_NS &&
+		    (p->flags & JOULES_SENSOR_READABLE))
+			jl_sensor_unreadable(
+				s, JOULES_ERR_UNSUPPORTED,
+				"%s: the counter's range is only %llu µJ: at its %.0f W bound it can "
+				"wrap every %.3f ms, faster than any poll can follow (every %llu ms "
+				"at best), so wraps would go unseen; the driver reports a wrong range",
+				p->id, (unsigned long long)p->range_uj, (double)p->max_power_uw / 1e6,
+				(double)p->wrap_period_ns / 1e6,
+				JL_COUNTER_MIN_WRAP_NS / 2 / 1000000u);
 	}
 }
 

@@ -26,18 +26,26 @@ enum jl_counter_event jl_counter_update(struct jl_counter *c, uint64_t raw, uint
 		return JL_COUNTER_BAD;
 	if (!c->primed) {
 		c->primed = true;
-		c->last_raw = raw;
-		c->last_ns = now_ns;
+		c->last_raw = c->first_raw = raw;
+		c->last_ns = c->first_ns = now_ns;
 		c->total_raw = raw;
 		return JL_COUNTER_FIRST;
 	}
 	enum jl_counter_event ev = JL_COUNTER_ADVANCE;
+	uint64_t dt = now_ns > c->last_ns ? now_ns - c->last_ns : 0;
 	uint64_t delta;
 	if (raw >= c->last_raw) {
 		delta = raw - c->last_raw;
+		if (c->max_power_uw && delta > max_raw_in(c, dt)) {
+			delta = 0;
+			ev = JL_COUNTER_JUMP;
+		}
+	} else if (c->last_raw - raw <= c->jitter_raw) {
+		/* Jitter: keep the higher value, so the next rise is not counted twice. */
+		c->last_ns = now_ns;
+		return JL_COUNTER_ADVANCE;
 	} else if (c->modulus) {
 		delta = c->modulus - c->last_raw + raw;
-		uint64_t dt = now_ns > c->last_ns ? now_ns - c->last_ns : 0;
 		if (c->max_power_uw && delta > max_raw_in(c, dt)) {
 			delta = raw;
 			ev = JL_COUNTER_RESET;
@@ -48,8 +56,9 @@ enum jl_counter_event jl_counter_update(struct jl_counter *c, uint64_t raw, uint
 		delta = raw;
 		ev = JL_COUNTER_RESET;
 	}
-	if (ev == JL_COUNTER_RESET)
+	if (ev == JL_COUNTER_RESET || ev == JL_COUNTER_JUMP)
 		c->resets++;
+	c->advanced |= raw != c->first_raw;
 	c->total_raw += delta;
 	c->last_raw = raw;
 	c->last_ns = now_ns;
@@ -69,4 +78,11 @@ uint64_t jl_counter_wrap_period_ns(const struct jl_counter *c)
 		return 0;
 	unsigned __int128 uj = (unsigned __int128)c->modulus * c->uj_num / c->uj_den;
 	return (uint64_t)(uj * 1000000000u / c->max_power_uw);
+}
+
+uint64_t jl_counter_raw_of_uj(const struct jl_counter *c, uint64_t uj)
+{
+	uint64_t num = c->uj_num ? c->uj_num : 1;
+	unsigned __int128 raw = ((unsigned __int128)uj * c->uj_den + num - 1) / num;
+	return raw > UINT64_MAX ? UINT64_MAX : (uint64_t)raw;
 }

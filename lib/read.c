@@ -2,6 +2,60 @@
 /* The snapshot read path. It allocates nothing and opens nothing. */
 #include "backend.h"
 
+/* Seconds from a to b, for messages. */
+static double seconds(uint64_t a_ns, uint64_t b_ns)
+{
+	return b_ns > a_ns ? (double)(b_ns - a_ns) / 1e9 : 0;
+}
+
+/* Say why the counter was taken to reset (joules_sensor_error gives it). */
+static void explain_reset(struct jl_sensor *s, enum jl_counter_event ev, uint64_t was_raw,
+			  uint64_t was_ns, uint64_t raw, uint64_t now_ns)
+{
+	const struct jl_counter *c = &s->counter;
+	double dt = seconds(was_ns, now_ns);
+	if (ev == JL_COUNTER_JUMP)
+		jl_sensor_fail(s, JOULES_ERR_RESET,
+			       "%s: the counter jumped from %llu to %llu in %.3f s, more than its "
+			       "%.0f W bound allows: taken as a reset, so the energy of that interval "
+			       "is unknown (a driver or firmware glitch)",
+			       s->pub.id, (unsigned long long)was_raw, (unsigned long long)raw, dt,
+			       (double)c->max_power_uw / 1e6);
+	else if (c->range_unknown)
+		jl_sensor_fail(s, JOULES_ERR_RESET,
+			       "%s: the counter went down from %llu to %llu: a wrap or a reset: range "
+			       "unknown, so the energy of that interval is unknown (%s)",
+			       s->pub.id, (unsigned long long)was_raw, (unsigned long long)raw,
+			       s->pub.reason);
+	else if (c->modulus)
+		jl_sensor_fail(s, JOULES_ERR_RESET,
+			       "%s: the counter went down from %llu to %llu in %.3f s, further than "
+			       "a wrap at its %.0f W bound explains: it was reset (a driver reload?), "
+			       "so the energy of that interval is unknown",
+			       s->pub.id, (unsigned long long)was_raw, (unsigned long long)raw, dt,
+			       (double)c->max_power_uw / 1e6);
+	else
+		jl_sensor_fail(s, JOULES_ERR_RESET,
+			       "%s: the counter went down from %llu to %llu, and it never wraps: it "
+			       "was reset (a driver reload?), so the energy of that interval is "
+			       "unknown",
+			       s->pub.id, (unsigned long long)was_raw, (unsigned long long)raw);
+}
+
+/*
+ * A counter that has never changed since its first reading, over
+ * JL_COUNTER_STUCK_REFRESHES of its refresh intervals, is not counting:
+ * never a reading of "0 J used". Integrated sensors are left out (a device
+ * that reports 0 W does use no power as far as anyone can tell).
+ */
+static bool stuck(const struct jl_sensor *s, uint64_t now_ns)
+{
+	const struct jl_counter *c = &s->counter;
+	uint64_t span = (uint64_t)s->pub.refresh_us * 1000u * JL_COUNTER_STUCK_REFRESHES;
+	return s->pub.refresh_us && !(s->pub.flags & JOULES_SENSOR_INTEGRATED) && c->primed &&
+	       !c->advanced && now_ns - c->first_ns > span;
+}
+
 static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading *out)
 {
 	struct jl_counter *c = &s->counter;
@@ -14,9 +68,15 @@ static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading
 	}
 	out->time_ns = jl_now_ns();
 	if (out->status == 0) {
-		switch (jl_counter_update(c, sample.raw, out->time_ns)) {
+		uint64_t was_raw = c->last_raw, was_ns = c->last_ns;
+		enum jl_counter_event ev = jl_counter_update(c, sample.raw, out->time_ns);
+		switch (ev) {
 		case JL_COUNTER_WRAP:
 			out->flags |= JOULES_READING_WRAPPED;
+			break;
+		case JL_COUNTER_RESET:
+		case JL_COUNTER_JUMP:
+			explain_reset(s, ev, was_raw, was_ns, sample.raw, out->time_ns);
 			break;
 		case JL_COUNTER_BAD:
 			out->status = jl_sensor_fail(
@@ -29,6 +89,15 @@ static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading
 		default:
 			break;
 		}
+		if (out->status == 0 && stuck(s, out->time_ns))
+			out->status = jl_sensor_fail(
+				s, JOULES_ERR_NOT_COUNTING,
+				"%s: the counter has stayed at %llu for %.1f s, %u times its refresh "
+				"interval: it is not counting (common for zones a virtual machine or "
+				"the firmware exposes but does not implement)",
+				s->pub.id, (unsigned long long)c->first_raw,
+				(double)(out->time_ns - c->first_ns) / 1e9,
+				(unsigned)((out->time_ns - c->first_ns) / 1000u / s->pub.refresh_us));
 		out->uncertainty_uj = sample.uncertainty_uj;
 		out->flags |= sample.flags;
 	}

@@ -115,6 +115,76 @@ static void test_wrap_period(void)
 	CHECK_EQ_U64(jl_counter_wrap_period_ns(&c), 0);
 }
 
+static void test_forward_jump_beyond_the_bound_is_a_reset(void)
+{
+	struct jl_counter c;
+	init_rapl(&c);
+	jl_counter_update(&c, 1000000ull, 0);
+	/* 2 kW over 1 s + 10 ms slack: 2020 J; 3 J is fine, 262 J in 10 ms is not. */
+	CHECK_EQ_INT(jl_counter_update(&c, 4000000ull, S), JL_COUNTER_ADVANCE);
+	CHECK_EQ_INT(jl_counter_update(&c, 266000000ull, S + 10 * MS), JL_COUNTER_JUMP);
+	CHECK_EQ_U64(c.resets, 1);
+	/* Nothing of the jump is counted; the intervals after it count again. */
+	CHECK_EQ_U64(jl_counter_energy_uj(&c), 4000000ull);
+	CHECK_EQ_INT(jl_counter_update(&c, 267000000ull, 2 * S), JL_COUNTER_ADVANCE);
+	CHECK_EQ_U64(jl_counter_energy_uj(&c), 5000000ull);
+	CHECK_EQ_U64(c.resets, 1);
+	/* Exactly at the bound is still power, not a jump. */
+	jl_counter_init(&c, 0, 1, 1, 2000000000ull);
+	jl_counter_update(&c, 0, 0);
+	CHECK_EQ_INT(jl_counter_update(&c, 2020000000ull, S), JL_COUNTER_ADVANCE);
+	CHECK_EQ_INT(jl_counter_update(&c, 2020000000ull + 20000001ull, S), JL_COUNTER_JUMP);
+}
+
+static void test_jitter_is_not_a_reset(void)
+{
+	struct jl_counter c;
+	init_rapl(&c);
+	c.jitter_raw = 122; /* two 61 µJ steps */
+	jl_counter_update(&c, 5000000ull, 0);
+	/* 61 µJ back: jitter; nothing changes, the higher value is kept. */
+	CHECK_EQ_INT(jl_counter_update(&c, 4999939ull, MS), JL_COUNTER_ADVANCE);
+	CHECK_EQ_U64(jl_counter_energy_uj(&c), 5000000ull);
+	CHECK_EQ_U64(c.resets, 0);
+	/* The next rise counts from the higher value, not twice. */
+	CHECK_EQ_INT(jl_counter_update(&c, 5000100ull, 2 * MS), JL_COUNTER_ADVANCE);
+	CHECK_EQ_U64(jl_counter_energy_uj(&c), 5000100ull);
+	/* 123 µJ back is more than rounding: a wrap or a reset. */
+	CHECK_EQ_INT(jl_counter_update(&c, 4999977ull, 3 * MS), JL_COUNTER_RESET);
+	CHECK_EQ_U64(c.resets, 1);
+	/* A 64-bit counter (NVML) has jitter too, in its own raw units. */
+	jl_counter_init(&c, 0, 1000, 1, 0);
+	c.jitter_raw = 2;
+	jl_counter_update(&c, 100, 0);
+	CHECK_EQ_INT(jl_counter_update(&c, 98, MS), JL_COUNTER_ADVANCE);
+	CHECK_EQ_INT(jl_counter_update(&c, 99, 2 * MS), JL_COUNTER_ADVANCE);
+	CHECK_EQ_U64(jl_counter_energy_uj(&c), 100000);
+	/* Jitter is judged from the highest value seen: 100 to 97 is 3 units. */
+	CHECK_EQ_INT(jl_counter_update(&c, 97, 3 * MS), JL_COUNTER_RESET);
+}
+
+static void test_advanced_only_when_the_value_changes(void)
+{
+	struct jl_counter c;
+	init_rapl(&c);
+	jl_counter_update(&c, 7, 0);
+	jl_counter_update(&c, 7, S);
+	CHECK(!c.advanced);
+	CHECK_EQ_U64(c.first_ns, 0);
+	jl_counter_update(&c, 8, 2 * S);
+	CHECK(c.advanced);
+}
+
+static void test_raw_of_uj_rounds_up(void)
+{
+	struct jl_counter c;
+	jl_counter_init(&c, 0, 15625, 67108864, 0); /* perf: 2^-32 J per count */
+	CHECK_EQ_U64(jl_counter_raw_of_uj(&c, 1), 4295);
+	jl_counter_init(&c, 0, 1000, 1, 0); /* NVML: mJ */
+	CHECK_EQ_U64(jl_counter_raw_of_uj(&c, 2000), 2);
+	CHECK_EQ_U64(jl_counter_raw_of_uj(&c, 2001), 3);
+}
+
 int main(void)
 {
 	static const struct test tests[] = {
@@ -127,6 +197,10 @@ int main(void)
 		TEST(test_raw_outside_range_is_rejected),
 		TEST(test_fractional_scale_is_exact),
 		TEST(test_wrap_period),
+		TEST(test_forward_jump_beyond_the_bound_is_a_reset),
+		TEST(test_jitter_is_not_a_reset),
+		TEST(test_advanced_only_when_the_value_changes),
+		TEST(test_raw_of_uj_rounds_up),
 	};
 	return run_tests(tests, sizeof tests / sizeof tests[0]);
 }

@@ -6,6 +6,8 @@
  */
 #include <stdlib.h>
 
+#include <time.h>
+
 #include "fakesys.h"
 #include "harness.h"
 #include "testutil.h"
@@ -14,8 +16,12 @@
 #define J 1000000ull /* µJ */
 #define RAPL_MODULUS (FAKESYS_RAPL_RANGE_UJ + 1)
 #define PC "class/powercap/"
-/* A zone whose counter wraps every joule, so a run can wrap many times. */
-#define SMALL_RANGE_UJ 999999ull
+/*
+ * A zone whose counter wraps every 50 J, so a run can wrap many times: at
+ * the 2 kW bound that is a wrap every 25 ms, just above the 20 ms a counter
+ * needs not to be refused as wrapping faster than it can be polled.
+ */
+#define SMALL_RANGE_UJ 49999999ull
 #define SMALL_MODULUS (SMALL_RANGE_UJ + 1)
 /* AMD's range in the amd-zen layout (layouts_powercap.c). */
 #define AMD_RANGE_UJ 65532610987ull
@@ -345,16 +351,20 @@ static void run_small(uint64_t start, uint64_t step, int steps, int want_wraps)
 	fakesys_free(fs);
 }
 
+/*
+ * Steps of 18 J: under the 20 J the 2 kW bound allows in the 10 ms slack,
+ * so back-to-back reads see a wrap, not a jump.
+ */
 static void test_two_wraps_over_a_run(void)
 {
-	/* 0.1 J + 6 × 0.4 J = 2.5 J: crosses 1 J and 2 J. */
-	run_small(100000, 400000, 6, 2);
+	/* 5 J + 6 × 18 J = 113 J: crosses 50 J and 100 J. */
+	run_small(5 * J, 18 * J, 6, 2);
 }
 
 static void test_ten_wraps_over_a_run(void)
 {
-	/* 15 × 0.7 J = 10.5 J from 0: ten wraps. */
-	run_small(0, 700000, 15, 10);
+	/* 28 × 18 J = 504 J from 0: ten wraps. */
+	run_small(0, 18 * J, 28, 10);
 }
 
 static void test_reset_is_not_a_huge_energy(void)
@@ -401,6 +411,132 @@ static void test_missing_range_a_drop_is_a_reset(void)
 	CHECK_EQ_U64(b.energy_uj, 13 * J);
 	uint64_t d;
 	CHECK_EQ_INT(joules_delta(&a, &b, &d), JOULES_ERR_RESET);
+	joules_close(ctx);
+	fakesys_free(fs);
+}
+
+static void test_unreadable_range_is_said_and_a_drop_is_a_wrap_or_a_reset(void)
+{
+	struct fakesys *fs = TEST_TREE(NULL);
+	/* A directory in place of the file: opened, not read (as ENODATA). */
+	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl:0", "package-0", 134258672512ull, 0), 0);
+	CHECK_EQ_INT(fakesys_mkdir(fs, PC "intel-rapl:0/max_energy_range_uj"), 0);
+	/* Old kernels print 0. */
+	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl:1", "package-1", 5 * J, 0), 0);
+	CHECK_EQ_INT(fakesys_write(fs, PC "intel-rapl:1/max_energy_range_uj", "0\n"), 0);
+	joules_ctx *ctx = test_open(fs);
+	const struct joules_sensor *s = joules_sensor(ctx, 0);
+	CHECK(s->flags & JOULES_SENSOR_READABLE);
+	CHECK_EQ_U64(s->range_uj, 0);
+	CHECK_STR_HAS(s->reason, "intel-rapl:0/max_energy_range_uj cannot be read");
+	CHECK_STR_HAS(s->reason, "range is unknown");
+	CHECK_STR_HAS(joules_sensor(ctx, 1)->reason, "max_energy_range_uj reads 0");
+	struct joules_reading a, b;
+	CHECK_EQ_INT(joules_read(ctx, &a, 1), 1);
+	CHECK_EQ_INT(a.status, 0);
+	/* The wrap of s-tui#29, seen as a drop. */
+	CHECK_EQ_INT(fakesys_write_u64(fs, BIG, 582493184ull), 0);
+	CHECK_EQ_INT(joules_read(ctx, &b, 1), 1);
+	CHECK_EQ_INT(b.status, 0);
+	CHECK_EQ_U64(b.resets, 1);
+	uint64_t d;
+	CHECK_EQ_INT(joules_delta(&a, &b, &d), JOULES_ERR_RESET);
+	CHECK_STR_HAS(joules_sensor_error(ctx, 0), "a wrap or a reset: range unknown");
+	CHECK_STR_HAS(joules_sensor_error(ctx, 0), "max_energy_range_uj");
+	joules_close(ctx);
+	fakesys_free(fs);
+}
+
+static void test_range_too_small_to_poll_is_refused(void)
+{
+	struct fakesys *fs = TEST_TREE(NULL);
+	/* 5 J at 2 kW: a wrap every 2.5 ms. 50 J (25 ms) can still be followed. */
+	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl:0", "package-0", 1 * J, 5 * J), 0);
+	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl:1", "package-1", 1 * J, 50 * J), 0);
+	joules_ctx *ctx = test_open(fs);
+	const struct joules_sensor *s = joules_sensor(ctx, 0);
+	CHECK(!(s->flags & JOULES_SENSOR_READABLE));
+	CHECK_STR_HAS(s->reason, "faster than any poll can follow");
+	CHECK(joules_sensor(ctx, 1)->flags & JOULES_SENSOR_READABLE);
+	CHECK(joules_sensor(ctx, 1)->wrap_period_ns >= 20000000ull);
+	struct joules_reading r[2];
+	CHECK_EQ_INT(joules_read(ctx, r, 2), 2);
+	CHECK_EQ_INT(r[0].status, JOULES_ERR_UNSUPPORTED);
+	CHECK_EQ_INT(r[1].status, 0);
+	joules_close(ctx);
+	fakesys_free(fs);
+}
+
+static void test_forward_jump_is_a_reset(void)
+{
+	struct fakesys *fs = wrap_tree(1 * J, 0);
+	joules_ctx *ctx = open_wrap(fs);
+	struct joules_reading a, b, c;
+	joules_read(ctx, &a, 1);
+	/* break/11: 262 kJ in well under a second, hundreds of kW. */
+	CHECK_EQ_INT(fakesys_write_u64(fs, BIG, 262000000000ull), 0);
+	joules_read(ctx, &b, 1);
+	CHECK_EQ_INT(b.status, 0);
+	CHECK_EQ_U64(b.resets, 1);
+	CHECK_EQ_U64(b.energy_uj, 1 * J); /* nothing of the jump counted */
+	uint64_t d = 0;
+	CHECK_EQ_INT(joules_delta(&a, &b, &d), JOULES_ERR_RESET);
+	CHECK_STR_HAS(joules_sensor_error(ctx, 0), "jumped from 1000000 to 262000000000");
+	CHECK_STR_HAS(joules_sensor_error(ctx, 0), "2000 W bound");
+	/* Only the interval holding it is unknown. */
+	CHECK_EQ_INT(fakesys_advance(fs, BIG, 3 * J, RAPL_MODULUS), 0);
+	joules_read(ctx, &c, 1);
+	CHECK_EQ_INT(joules_delta(&b, &c, &d), 0);
+	CHECK_EQ_U64(d, 3 * J);
+	joules_close(ctx);
+	fakesys_free(fs);
+}
+
+static void test_jitter_drop_is_not_a_reset(void)
+{
+	struct fakesys *fs = wrap_tree(10 * J, 0);
+	joules_ctx *ctx = open_wrap(fs);
+	CHECK_EQ_U64(joules_sensor(ctx, 0)->resolution_uj, 61);
+	struct joules_reading a, b, c;
+	joules_read(ctx, &a, 1);
+	/* One 61 µJ step back: rounding, not a reset. */
+	CHECK_EQ_INT(fakesys_write_u64(fs, BIG, 10 * J - 61), 0);
+	joules_read(ctx, &b, 1);
+	CHECK_EQ_U64(b.resets, 0);
+	uint64_t d = 1;
+	CHECK_EQ_INT(joules_delta(&a, &b, &d), 0);
+	CHECK_EQ_U64(d, 0);
+	CHECK_EQ_INT(fakesys_write_u64(fs, BIG, 10 * J + 500), 0);
+	joules_read(ctx, &c, 1);
+	CHECK_EQ_INT(joules_delta(&a, &c, &d), 0);
+	CHECK_EQ_U64(d, 500);
+	joules_close(ctx);
+	fakesys_free(fs);
+}
+
+static void test_still_counter_is_not_counting(void)
+{
+	struct fakesys *fs = wrap_tree(10 * J, 0);
+	joules_ctx *ctx = open_wrap(fs);
+	struct joules_reading a, b, c;
+	joules_read(ctx, &a, 1);
+	CHECK_EQ_INT(a.status, 0);
+	/* 150 ms without a change, over 100 refresh intervals of 1 ms. */
+	struct timespec pause = {.tv_nsec = 150000000};
+	while (nanosleep(&pause, &pause) != 0)
+		;
+	joules_read(ctx, &b, 1);
+	CHECK_EQ_INT(b.status, JOULES_ERR_NOT_COUNTING);
+	CHECK_STR_HAS(joules_sensor_error(ctx, 0), "not counting");
+	uint64_t d = 7;
+	CHECK_EQ_INT(joules_delta(&a, &b, &d), JOULES_ERR_NOT_COUNTING);
+	CHECK_EQ_U64(d, 7);
+	/* Once it moves it counts for good. */
+	CHECK_EQ_INT(fakesys_advance(fs, BIG, 2 * J, RAPL_MODULUS), 0);
+	joules_read(ctx, &c, 1);
+	CHECK_EQ_INT(c.status, 0);
+	CHECK_EQ_INT(joules_delta(&a, &c, &d), 0);
+	CHECK_EQ_U64(d, 2 * J);
 	joules_close(ctx);
 	fakesys_free(fs);
 }
@@ -624,6 +760,11 @@ int main(void)
 		TEST(test_ten_wraps_over_a_run),
 		TEST(test_reset_is_not_a_huge_energy),
 		TEST(test_missing_range_a_drop_is_a_reset),
+		TEST(test_unreadable_range_is_said_and_a_drop_is_a_wrap_or_a_reset),
+		TEST(test_range_too_small_to_poll_is_refused),
+		TEST(test_forward_jump_is_a_reset),
+		TEST(test_jitter_drop_is_not_a_reset),
+		TEST(test_still_counter_is_not_counting),
 		TEST(test_vanished_file_is_lost_others_read_on),
 		TEST(test_garbage_content_is_a_parse_error),
 		TEST(test_value_above_range_is_an_error),

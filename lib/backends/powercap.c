@@ -22,6 +22,12 @@
 #define POWERCAP_MAX_POWER_UW 2000000000ull /* 2 kW */
 /* RAPL updates its counters about every millisecond (Intel SDM). */
 #define POWERCAP_REFRESH_US 1000u
+/*
+ * energy_uj steps by RAPL's energy status unit, 2^-ESU J (Intel SDM,
+ * MSR_RAPL_POWER_UNIT): 15.3 µJ (ESU 16) on servers and AMD, 61 µJ (ESU 14)
+ * on client parts. powercap does not say which, so the coarser is given.
+ */
+#define POWERCAP_RESOLUTION_UJ 61u
 
 #define ZONE_MAX 256 /* package indices we keep track of */
 
@@ -120,16 +126,34 @@ static void open_counter(struct jl_sensor *s, const char *path)
 		jl_sensor_unreadable(s, fd, "%s: refused: %s", path, jl_sysfs_why(fd, e));
 }
 
-/* max_energy_range_uj + 1, or 0 when unknown (then a drop is a reset). */
-static uint64_t counter_modulus(joules_ctx *ctx, const char *dir)
+/*
+ * The counter: modulus max_energy_range_uj + 1. When the range cannot be
+ * read (ENODATA on some Atoms, "0" on old kernels) the counter still wraps
+ * but nobody can size a wrap: it is marked range_unknown (a drop is then a
+ * wrap or a reset, refused either way) and the sensor says why.
+ */
+static void init_counter(joules_ctx *ctx, struct jl_sensor *s, const char *dir)
 {
 	char path[JL_PATH_MAX], text[64];
-	uint64_t range;
-	if (jl_sysfs_path(ctx, path, sizeof path, "class/powercap/%s/max_energy_range_uj", dir) ||
-	    jl_read_text(path, text, sizeof text, NULL) < 0 || jl_parse_u64(text, &range) ||
-	    range == 0 || range == UINT64_MAX)
-		return 0;
-	return range + 1;
+	uint64_t range = 0;
+	int e = 0, r = jl_sysfs_path(ctx, path, sizeof path,
+				     "class/powercap/%s/max_energy_range_uj", dir);
+	if (r == 0) {
+		r = jl_read_text(path, text, sizeof text, &e);
+		if (r >= 0)
+			r = jl_parse_u64(text, &range);
+	}
+	bool known = r == 0 && range != 0 && range != UINT64_MAX;
+	jl_counter_init(&s->counter, known ? range + 1 : 0, 1, 1, POWERCAP_MAX_POWER_UW);
+	s->pub.resolution_uj = POWERCAP_RESOLUTION_UJ;
+	if (known)
+		return;
+	s->counter.range_unknown = true;
+	snprintf(s->pub.reason, sizeof s->pub.reason,
+		 "%s/max_energy_range_uj %s%s%s: the counter's range is unknown, so when it goes "
+		 "down a wrap cannot be told from a reset and that interval's energy is not known",
+		 dir, r == 0 ? "reads " : "cannot be read: ",
+		 r == 0 ? text : jl_sysfs_why(r, e), r == 0 && range == 0 ? " (no range)" : "");
 }
 
 static int add_zone(joules_ctx *ctx, const struct zone *z, int top[ZONE_MAX])
@@ -163,7 +187,7 @@ static int add_zone(joules_ctx *ctx, const struct zone *z, int top[ZONE_MAX])
 		top[z->pkg] = (int)(ctx->n_sensors - 1);
 	else
 		s->pub.parent = top[z->pkg];
-	jl_counter_init(&s->counter, counter_modulus(ctx, z->dir), 1, 1, POWERCAP_MAX_POWER_UW);
+	init_counter(ctx, s, z->dir);
 	if (jl_sysfs_path(ctx, path, sizeof path, "class/powercap/%s/energy_uj", z->dir)) {
 		jl_sensor_unreadable(s, JOULES_ERR_INVALID, "%s: path too long", z->dir);
 		return 0;

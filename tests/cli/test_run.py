@@ -57,13 +57,18 @@ def energies_exact_and_totals_count_packages_not_cores(case):
     case.eq(p.returncode, 0, "exit status")
     s = sensors(doc)
     for sid, want in (("rapl:package-0", 0.5), ("rapl:core-0", 0.2), ("rapl:dram-0", 0.03),
-                      ("rapl:package-1", 0.14), ("rapl:uncore-0", 0.0), ("rapl:dram-1", 0.0)):
+                      ("rapl:package-1", 0.14)):
         near(case, s.get(sid, {}).get("energy_j"), want, f"{sid} energy_j")
+    # Zones that never moved over the run (a fake tree's, a VM's): not counting, never 0 J.
+    for sid in ("rapl:uncore-0", "rapl:dram-1"):
+        case.eq(s.get(sid, {}).get("energy_j", 0), None, f"{sid}: a still counter, not 0 J")
+        case.has(s.get(sid, {}).get("reason"), "not counting", f"{sid} reason")
     case.eq(s["rapl:core-0"]["counted_in"], None, "core counted in no total")
     case.eq(s["rapl:package-0"]["counted_in"], "cpu", "package counted in cpu")
     tot = doc.get("totals", {})
     near(case, tot.get("cpu_j"), 0.64, "cpu total: packages, not their cores")
-    near(case, tot.get("dram_j"), 0.03, "dram total")
+    case.eq(tot.get("dram_j", 0), None, "dram total: dram-1 is not counting")
+    case.has(doc.get("totals_missing", {}).get("dram"), "rapl:dram-1", "why dram is null")
     case.eq(tot.get("gpu_j", 0), None, "no gpu: null, not 0")
     case.eq(tot.get("platform_j", 0), None, "no psys: null, not 0")
     case.has(doc.get("totals_missing", {}).get("gpu"), "no gpu sensor", "why gpu is null")
@@ -73,7 +78,6 @@ def energies_exact_and_totals_count_packages_not_cores(case):
     case.check(doc.get("duration_s", 0) > 0, f"duration_s {doc.get('duration_s')}")
     case.check(pkg["mean_w"] > 0 and pkg["peak_w"] >= pkg["mean_w"],
                f"mean {pkg['mean_w']} > 0 and peak {pkg['peak_w']} >= mean")
-    case.eq(s["rapl:uncore-0"]["peak_w"], 0.0, "idle sensor's peak")
 
 
 @test
@@ -197,10 +201,11 @@ def repeat_stops_at_the_first_failing_run(case):
 @test
 def baseline_idle_zero_leaves_energy_above_idle_whole(case):
     with Tree("intel-2s") as t:
+        # A baseline shorter than the 100 ms after which a still counter is not counting.
         cmd = script(advance(t, ZONE["rapl:package-0"], 250000))
-        p, doc = run_json(case, t, cmd, "--baseline=0.2")
+        p, doc = run_json(case, t, cmd, "--baseline=0.05")
     pkg = sensors(doc).get("rapl:package-0", {})
-    case.eq(doc.get("baseline_s"), 0.2, "baseline_s")
+    case.eq(doc.get("baseline_s"), 0.05, "baseline_s")
     case.eq(pkg.get("idle_w"), 0.0, "idle power of a still counter")
     near(case, pkg.get("above_idle_j"), 0.25, "energy above idle")
     near(case, doc.get("totals_above_idle", {}).get("cpu_j"), 0.25, "cpu total above idle")
@@ -210,17 +215,22 @@ def baseline_idle_zero_leaves_energy_above_idle_whole(case):
 def baseline_subtracts_the_idle_draw(case):
     with Tree("intel-2s") as t:
         # package-1 draws a steady ~2 W, before and during the command;
-        # the command adds 0.3 J to package-0 only.
+        # the command adds 0.3 J to package-0 only, which otherwise creeps
+        # by 1 µJ every 50 ms (a counter that never moves is not counting).
         bg = Advancer(t, ZONE["rapl:package-1"], 20000, 0.01)
+        bump = Advancer(t, ZONE["rapl:package-0"], 1, 0.05)
         bg.start()
+        bump.start()
         try:
             cmd = script(advance(t, ZONE["rapl:package-0"], 300000), "sleep 0.5")
             p, doc = run_json(case, t, cmd, "--baseline=0.5")
         finally:
             bg.stop()
+            bump.stop()
     s = sensors(doc)
     busy, idle = s.get("rapl:package-0", {}), s.get("rapl:package-1", {})
-    near(case, busy.get("above_idle_j"), 0.3, "the command's own energy")
+    # The creep (20 µW) is in the idle draw and subtracted too, to a few µJ.
+    near(case, busy.get("above_idle_j"), 0.3, "the command's own energy", tol=5 * UJ)
     case.check(idle.get("idle_w", 0) > 0.5, f"idle power of the busy-idle socket: {idle.get('idle_w')}")
     # Without the subtraction this would be its whole energy (~1 J).
     e, above = idle.get("energy_j", 0), idle.get("above_idle_j", 0)
@@ -296,7 +306,6 @@ def a_sensor_that_vanishes_midrun_is_reported_failed_not_zero(case):
     near(case, sensors(doc).get("rapl:package-0", {}).get("energy_j"), 0.2, "the others still read")
     case.eq(doc.get("totals", {}).get("cpu_j", 0), None, "cpu total unknown")
     case.has(doc.get("totals_missing", {}).get("cpu"), "rapl:package-1", "why")
-    near(case, doc.get("totals", {}).get("dram_j"), 0.0, "dram total still known")
     case.has(text, "Not measured:", "text report lists it")
     case.has(text, "total cpu", "text total")
     case.has(text, "unknown: rapl:package-1 was not measured", "text total says why")
