@@ -86,6 +86,11 @@ void report_add_run(struct report *r, const struct sampler *smp, uint64_t wall_n
 		}
 		if (res.note[0] && !s->note[0])
 			snprintf(s->note, sizeof s->note, "%s", res.note);
+		/* A partial energy is reported, but a total with it would read low. */
+		if (res.partial && s->total != TOTAL_NONE && r->totals[s->total].known) {
+			r->totals[s->total].known = false;
+			r->totals[s->total].missing = joules_sensor(r->ctx, i)->id;
+		}
 		acc_add(&s->energy_j, res.energy_j);
 		acc_add(&s->mean_w, res.mean_w);
 		acc_add(&s->peak_w, res.peak_w);

@@ -41,6 +41,7 @@ int sampler_init(struct sampler *s, joules_ctx *ctx, uint64_t interval_ns)
 	s->start = calloc(m, sizeof *s->start);
 	s->good = calloc(m, sizeof *s->good);
 	s->gaps = calloc(m, sizeof *s->gaps);
+	s->spanned = calloc(m, sizeof *s->spanned);
 	s->ref = calloc(m, sizeof *s->ref);
 	s->peak_w = calloc(m, sizeof *s->peak_w);
 	s->wraps = calloc(m, sizeof *s->wraps);
@@ -48,7 +49,8 @@ int sampler_init(struct sampler *s, joules_ctx *ctx, uint64_t interval_ns)
 	s->reasons = calloc(m, JOULES_REASON_LEN);
 	s->reset_why = calloc(m, JOULES_REASON_LEN);
 	if (!s->first || !s->older || !s->prev || !s->cur || !s->ref || !s->peak_w || !s->wraps ||
-	    !s->failed || !s->reasons || !s->reset_why || !s->start || !s->good || !s->gaps) {
+	    !s->failed || !s->reasons || !s->reset_why || !s->start || !s->good || !s->gaps ||
+	    !s->spanned) {
 		sampler_free(s);
 		return JOULES_ERR_NOMEM;
 	}
@@ -64,6 +66,7 @@ void sampler_free(struct sampler *s)
 	free(s->start);
 	free(s->good);
 	free(s->gaps);
+	free(s->spanned);
 	free(s->ref);
 	free(s->peak_w);
 	free(s->wraps);
@@ -104,6 +107,8 @@ void sampler_start(struct sampler *s)
 		s->failed[i] = 0;
 		s->reset_why[i * JOULES_REASON_LEN] = '\0';
 		s->gaps[i] = 0;
+		s->spanned[i] = 0;
+		s->reasons[i * JOULES_REASON_LEN] = '\0';
 		note(s, i, &s->first[i]);
 	}
 	memcpy(s->start, s->first, s->n * sizeof *s->first);
@@ -169,6 +174,10 @@ void sampler_tick(struct sampler *s)
 			if (s->start[i].status)
 				s->start[i] = s->cur[i]; /* measured from here on */
 			s->good[i] = s->cur[i];
+			s->spanned[i] += !!(s->cur[i].flags & JOULES_READING_GAP);
+			if ((s->cur[i].flags & JOULES_READING_GAP) && !s->failed[i])
+				snprintf(s->reasons + i * JOULES_REASON_LEN, JOULES_REASON_LEN,
+					 "%s", joules_sensor_error(s->ctx, i));
 		} else if (s->start[i].status == 0) {
 			s->gaps[i]++;
 		}
@@ -237,10 +246,12 @@ static void write_note(const struct sampler *s, size_t i, const struct joules_re
 		n = snprintf(out->note, sizeof out->note, "%u of %u readings failed (%s); the next "
 			     "good reading spanned each gap", s->gaps[i], s->samples, why);
 	}
-	if ((b->flags & JOULES_READING_GAP) && n >= 0 && (size_t)n < sizeof out->note)
-		snprintf(out->note + n, sizeof out->note - (size_t)n, "%spower samples failed for "
-			 "a while: integrated across the gap (counted in the uncertainty)",
-			 n ? "; " : "");
+	if (s->spanned[i] && n >= 0 && (size_t)n < sizeof out->note)
+		snprintf(out->note + n, sizeof out->note - (size_t)n,
+			 "%spower samples failed for a while (%s): integrated across the gap, "
+			 "uncertainty ±%.3f J", n ? "; " : "",
+			 *why ? why : "the driver refused them",
+			 ((double)a->uncertainty_uj + b->uncertainty_uj) / 1e6);
 }
 
 void sampler_result(const struct sampler *s, size_t i, struct sensor_result *out)

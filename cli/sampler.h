@@ -30,6 +30,7 @@ struct sampler {
 	/* Per sensor: its first and latest good readings (status 0 when any). */
 	struct joules_reading *start, *good;
 	unsigned *gaps; /* failed readings after the first good one */
+	unsigned *spanned; /* good readings flagged JOULES_READING_GAP */
 	int *failed;    /* status of the first failed reading, or 0 */
 	char *reasons;  /* n × JOULES_REASON_LEN: message of that failure */
 	char *reset_why; /* n × JOULES_REASON_LEN: why the counter last reset, or "" */

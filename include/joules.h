@@ -138,16 +138,18 @@ struct joules_sensor {
  * Samples of an integrated sensor failed since the previous reading (a
  * driver busy for a moment: EBUSY, EAGAIN, ENODATA, one EIO; NVML not
  * ready or timed out): the next good sample spanned the gap, its power
- * integrated across it, and uncertainty_uj grows by the gap's energy at the
- * larger of the powers on either side. Counters need no flag: a failed read
+ * integrated across it, and uncertainty_uj grows by half the gap's energy
+ * at the larger of the powers on either side (the truth lies between
+ * nothing and that). Counters need no flag: a failed read
  * leaves them exact, the next good one spans it.
  */
 #define JOULES_READING_GAP 0x4u
 /*
- * The read failed (status says why) after earlier good readings:
- * energy_uj and time_ns still hold the sensor's energy up to its last good
- * reading, so a sensor gone for good (file removed, GPU lost) keeps what it
- * measured. joules_delta() still refuses the reading.
+ * The read failed (status says why) after earlier good readings: energy_uj
+ * still holds the sensor's energy up to its last good reading, so a sensor
+ * gone for good (file removed, GPU lost) keeps what it measured; time_ns is
+ * when this read failed. joules_delta() still refuses the reading: take the
+ * last good reading as the end of a partial region.
  */
 #define JOULES_READING_PARTIAL 0x8u
 
@@ -219,9 +221,9 @@ JOULES_API const char *joules_source_name(const joules_ctx *ctx, size_t index);
 JOULES_API const char *joules_source_note(const joules_ctx *ctx, size_t index);
 
 /*
- * Message of the last failed read of sensor `index`, or of the last reset
- * of its counter (the values, and why it was taken as a reset), or "" if
- * none.
+ * Message of the last failed read of sensor `index`, of the last reset of
+ * its counter (the values, and why it was taken as a reset), or of the
+ * failure behind the last JOULES_READING_GAP; "" if none.
  */
 JOULES_API const char *joules_sensor_error(const joules_ctx *ctx, size_t index);
 

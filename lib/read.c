@@ -101,6 +101,9 @@ static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading
 		out->uncertainty_uj = sample.uncertainty_uj;
 		out->flags |= sample.flags;
 	}
+	/* A failure after good readings keeps the energy up to the last good one. */
+	if (out->status && c->primed)
+		out->flags |= JOULES_READING_PARTIAL;
 	out->energy_uj = jl_counter_energy_uj(c);
 	out->resets = c->resets;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "faults.h"
@@ -197,6 +198,116 @@ static void test_hwmon_power_sample_faults(void)
 	fakesys_free(fs);
 }
 
+/* Read until every provisional reading has settled (at most ~1.5 s). */
+static void settle(joules_ctx *ctx, struct joules_reading *r)
+{
+	struct timespec pause = {.tv_nsec = 10000000};
+	for (int k = 0; k < 150 && joules_settle(ctx, r, 1) > 0; k++)
+		nanosleep(&pause, NULL);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* Sensor i's reading now. */
+static struct joules_reading read_now(joules_ctx *ctx, int i)
+{
+	struct joules_reading r[MAXS];
+	size_t n = joules_sensor_count(ctx);
+	CHECK(n <= MAXS && i >= 0);
+	CHECK_EQ_INT(joules_read(ctx, r, n), (int)n);
+	return i >= 0 ? r[i] : (struct joules_reading){.status = -100};
+}
+
+/*
+ * layouts/11: amdgpu refuses power1_input with EBUSY for a while (runtime
+ * suspend): no reading fails, those meanwhile are flagged, and the energy
+ * over the whole region is the steady 120 W integrated across the gap.
+ */
+static void test_hwmon_power_busy_is_a_gap(void)
+{
+	static const int transient[] = {EBUSY, ENODATA, EAGAIN};
+	for (size_t k = 0; k < sizeof transient / sizeof transient[0]; k++) {
+		printf("# %s for 350 ms\n", strerror(transient[k]));
+		struct fakesys *fs = TEST_TREE("hwmon-amdgpu");
+		joules_ctx *ctx = test_open(fs);
+		int gpu = test_find(ctx, AMDGPU);
+		struct joules_reading a = read_now(ctx, gpu);
+		fault_arm(FAULT_READ, "/power1_input", 0, transient[k], FAULT_ALWAYS);
+		sleep_ms(350);
+		struct joules_reading m = read_now(ctx, gpu);
+		CHECK_EQ_INT(m.status, 0);
+		CHECK(m.flags & JOULES_READING_GAP);
+		CHECK(fault_fired() >= 2);
+		CHECK_STR_HAS(joules_sensor_error(ctx, (size_t)gpu), strerror(transient[k]));
+		fault_clear();
+		sleep_ms(250);
+		struct joules_reading b = read_now(ctx, gpu);
+		CHECK_EQ_INT(b.status, 0);
+		CHECK(b.flags & JOULES_READING_GAP); /* it spans the end of the gap */
+		settle(ctx, &a);
+		settle(ctx, &b);
+		uint64_t uj = 0;
+		CHECK_EQ_INT(joules_delta(&a, &b, &uj), 0);
+		double want = 120.0 * (double)(b.time_ns - a.time_ns) / 1e3; /* µJ */
+		if (uj < want * 0.995 || uj > want * 1.005)
+			printf("#   %" PRIu64 " µJ, want %.0f\n", uj, want);
+		CHECK(uj >= want * 0.995 && uj <= want * 1.005);
+		/* Counted in the uncertainty: half of >= 0.3 s at 120 W. */
+		CHECK(b.uncertainty_uj >= 18000000u);
+		joules_close(ctx);
+		fakesys_free(fs);
+	}
+}
+
+/* One EIO is a hiccup (skipped); EIO again and again is a fault (reported). */
+static void test_hwmon_power_eio_once_and_for_good(void)
+{
+	struct fakesys *fs = TEST_TREE("hwmon-amdgpu");
+	joules_ctx *ctx = test_open(fs);
+	int gpu = test_find(ctx, AMDGPU);
+	fault_arm(FAULT_READ, "/power1_input", 0, EIO, 1);
+	sleep_ms(250);
+	CHECK_EQ_U64(fault_fired(), 1);
+	struct joules_reading r = read_now(ctx, gpu);
+	CHECK_EQ_INT(r.status, 0);
+	fault_clear();
+	fault_arm(FAULT_READ, "/power1_input", 0, EIO, FAULT_ALWAYS);
+	sleep_ms(350);
+	r = read_now(ctx, gpu);
+	CHECK_EQ_INT(r.status, JOULES_ERR_IO);
+	CHECK(r.flags & JOULES_READING_PARTIAL);
+	CHECK_STR_HAS(joules_sensor_error(ctx, (size_t)gpu), strerror(EIO));
+	fault_clear();
+	joules_close(ctx);
+	fakesys_free(fs);
+}
+
+/* A counter gone for good keeps the energy up to its last good reading. */
+static void test_gone_counter_is_partial(void)
+{
+	struct fakesys *fs = TEST_TREE("hwmon-i915");
+	joules_ctx *ctx = test_open(fs);
+	int gpu = test_find(ctx, I915);
+	struct joules_reading a = read_now(ctx, gpu);
+	CHECK_EQ_INT(fakesys_advance(fs, "class/hwmon/hwmon3/energy1_input", 2500000, 0), 0);
+	struct joules_reading b = read_now(ctx, gpu);
+	fault_arm(FAULT_READ, "/energy1_input", 0, ENODEV, FAULT_ALWAYS);
+	struct joules_reading c = read_now(ctx, gpu);
+	CHECK_EQ_INT(c.status, JOULES_ERR_LOST);
+	CHECK(c.flags & JOULES_READING_PARTIAL);
+	CHECK(!(b.flags & JOULES_READING_PARTIAL));
+	CHECK_EQ_U64(c.energy_uj, b.energy_uj);
+	CHECK_EQ_U64(c.energy_uj - a.energy_uj, 2500000);
+	fault_clear();
+	joules_close(ctx);
+	fakesys_free(fs);
+}
+
 /* Whether this process may open system-wide software events. */
 static bool software_events_open(void)
 {
@@ -247,6 +358,9 @@ int main(void)
 		TEST(test_powercap_read_faults),
 		TEST(test_hwmon_counter_read_faults),
 		TEST(test_hwmon_power_sample_faults),
+		TEST(test_hwmon_power_busy_is_a_gap),
+		TEST(test_hwmon_power_eio_once_and_for_good),
+		TEST(test_gone_counter_is_partial),
 		TEST(test_perf_read_faults),
 	};
 	return run_tests(tests, sizeof tests / sizeof tests[0]);

@@ -423,6 +423,45 @@ static void test_lost_gpu(void)
 	joules_close(ctx);
 }
 
+/*
+ * NVML not ready, timed out, or an unknown error for a moment: skipped, not a
+ * failed sensor; readings meanwhile are flagged JOULES_READING_GAP, and the
+ * next good samples span the gap with the energy still right.
+ */
+static void test_transient_errors_are_a_gap(void)
+{
+	static const int codes[] = {27 /* NOT_READY */, 10 /* TIMEOUT */, 999 /* UNKNOWN */};
+	for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
+		printf("# NVML error %d for 300 ms\n", codes[k]);
+		use_fake("");
+		const char *base = "power_mw 0 150000\nstep_ms 0 10\n";
+		config("%s", base);
+		joules_ctx *ctx = open_ctx();
+		size_t n = joules_sensor_count(ctx);
+		int g = gpu_sensor(ctx, 0);
+		if (g < 0 || n > 4) {
+			joules_close(ctx);
+			return;
+		}
+		struct joules_reading a[4], m[4], b[4];
+		joules_read(ctx, a, n);
+		config("%sfail nvmlDeviceGetTotalEnergyConsumption 0 %d\n"
+		       "fail nvmlDeviceGetSamples 0 %d\n", base, codes[k], codes[k]);
+		sleep_ms(300);
+		joules_read(ctx, m, n);
+		CHECK_EQ_INT(m[g].status, 0);
+		CHECK(m[g].flags & JOULES_READING_GAP);
+		config("%s", base);
+		sleep_ms(300);
+		joules_read(ctx, b, n);
+		CHECK_EQ_INT(b[g].status, 0);
+		while (joules_settle(ctx, a, n) + joules_settle(ctx, b, n) > 0)
+			sleep_ms(5);
+		check_energy(&a[g], &b[g], 150000);
+		joules_close(ctx);
+	}
+}
+
 /* Power goes from 100 W to 400 W mid-region: the energy follows the integral. */
 static void test_power_change(void)
 {
@@ -746,6 +785,7 @@ static const struct test tests[] = {
 	TEST(test_per_gpu_failures),
 	TEST(test_reset),
 	TEST(test_lost_gpu),
+	TEST(test_transient_errors_are_a_gap),
 	TEST(test_power_change),
 	TEST(test_between_steps_integrates_exactly),
 	TEST(test_settle_lagged_samples),

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../backend.h"
+#include "../gap.h"
 #include "../history.h"
 #include "../integrator.h"
 #include "../sysfs.h"
@@ -46,6 +47,7 @@ struct hwmon_data {
 	pthread_mutex_t lock;
 	struct jl_integrator ig;
 	struct jl_history *hist; /* the integral at each sample, for settle() */
+	struct jl_gap gap;      /* samples skipped as transient failures */
 	int err;                /* the last sample's error, or 0 */
 	char msg[JL_MSG_LEN];   /* and its message */
 };
@@ -554,11 +556,16 @@ static int hwmon_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *ou
 		} else {
 			out->raw = d->ig.uj;
 			out->flags = JOULES_READING_PROVISIONAL; /* until the next sample */
+			if (jl_gap_flag(&d->gap)) {
+				out->flags |= JOULES_READING_GAP;
+				jl_sensor_fail(s, 0, "%s", d->msg);
+			}
 			/* Energy since the last sample, at its power: not yet counted. */
 			unsigned __int128 lag = d->ig.primed && now > d->ig.last_ns
 							? (unsigned __int128)d->ig.last_uw *
 								  (now - d->ig.last_ns) / 1000000000u
 							: 0;
+			lag += d->gap.unc_uj;
 			out->uncertainty_uj = lag > UINT32_MAX ? UINT32_MAX : (uint32_t)lag;
 		}
 		pthread_mutex_unlock(&d->lock);
@@ -582,8 +589,16 @@ static void hwmon_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
 	int r = jl_pread_u64(s->fd, &uw, text, sizeof text, &e);
 	int err = r ? explain(d, r, e, text, msg) : 0;
 	pthread_mutex_lock(&d->lock);
-	/* A failed sample is skipped: the next good one spans the gap. */
+	/* A transient failure is skipped (lib/gap.h): the next good sample spans the gap. */
+	if (err && jl_gap_fail(&d->gap, r != JOULES_ERR_PARSE && jl_gap_transient_errno(e),
+			       e == EIO)) {
+		memcpy(d->msg, msg, sizeof msg); /* why the gap, for read() to tell */
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
 	if (!err) {
+		if (d->ig.primed && now_ns > d->ig.last_ns)
+			jl_gap_close(&d->gap, now_ns - d->ig.last_ns, d->ig.last_uw, uw);
 		jl_integrator_add(&d->ig, uw, now_ns);
 		jl_history_add(d->hist, (struct jl_history_point){.t_ns = now_ns,
 								    .ig_uj = d->ig.uj,
@@ -620,7 +635,7 @@ static int hwmon_settle(joules_ctx *ctx, struct jl_sensor *s, struct joules_read
 	if (found == JL_HISTORY_FOUND) {
 		/* The core's counter is this integral plus a constant. */
 		r->energy_uj = c->total_raw - c->last_raw + p.est_uj;
-		uint64_t spread = jl_history_spread(d->hist, r->time_ns);
+		uint64_t spread = jl_history_spread(d->hist, r->time_ns) + d->gap.unc_uj;
 		r->uncertainty_uj = spread > UINT32_MAX ? UINT32_MAX : (uint32_t)spread;
 	}
 	r->flags &= ~JOULES_READING_PROVISIONAL;

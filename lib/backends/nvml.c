@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "../backend.h"
+#include "../gap.h"
 #include "../integrator.h"
 #include "../nvml_api.h"
 #include "../history.h"
@@ -103,6 +104,7 @@ struct gpu_data {
 	bool polled;
 	bool lost;
 	int power_err, counter_err; /* enum joules_error of the last failed call, or 0 */
+	struct jl_gap power_gap, counter_gap; /* calls skipped as transient failures */
 	char msg[JL_MSG_LEN];
 };
 
@@ -140,6 +142,11 @@ static nvmlReturn_t read_power(const struct gpu_data *d, uint64_t *uw)
 /* Note a failed call (under lock); a lost GPU stays lost. */
 static void note_failure(struct gpu_data *d, nvmlReturn_t rc, const char *call, int *slot)
 {
+	/* Not ready, timed out, unknown: skipped; the next good sample spans the gap. */
+	bool transient = rc == NVML_ERROR_NOT_READY || rc == NVML_ERROR_TIMEOUT ||
+			 rc == NVML_ERROR_UNKNOWN;
+	if (jl_gap_fail(slot == &d->power_err ? &d->power_gap : &d->counter_gap, transient, false))
+		return;
 	char what[128];
 	snprintf(what, sizeof what, "%s on GPU %u", call, d->index);
 	jl_nvml_explain(d->nv, rc, what, d->msg, sizeof d->msg);
@@ -337,6 +344,8 @@ static void nvml_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
 		nvmlReturn_t rc = fetch_samples(d, buf);
 		if (rc == NVML_SUCCESS)
 			d->power_err = 0;
+		if (rc == NVML_SUCCESS) /* the driver's samples cover the gap */
+			jl_gap_close(&d->power_gap, 0, 0, 0);
 		else
 			note_failure(d, rc, "nvmlDeviceGetSamples(NVML_TOTAL_POWER_SAMPLES)",
 				     &d->power_err);
@@ -347,6 +356,8 @@ static void nvml_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
 		uint64_t t = jl_now_ns();
 		pthread_mutex_lock(&d->lock);
 		if (rc == NVML_SUCCESS) {
+			if (d->ig.primed && t > d->ig.last_ns)
+				jl_gap_close(&d->power_gap, t - d->ig.last_ns, d->ig.last_uw, uw);
 			jl_integrator_add(&d->ig, uw, t);
 			d->power_err = 0;
 		} else {
@@ -366,6 +377,7 @@ static void nvml_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
 	d->next_poll_ns = t + COUNTER_POLL_NS;
 	pthread_mutex_lock(&d->lock);
 	if (rc == NVML_SUCCESS) {
+		jl_gap_close(&d->counter_gap, 0, 0, 0); /* a counter spans it exactly */
 		take_counter(d, mj, t);
 		d->counter_err = 0;
 	} else {
@@ -438,11 +450,15 @@ static int nvml_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *out
 		est = d->reported_uj;
 	}
 	d->reported_uj = est;
+	uint64_t gap_unc = d->power_gap.unc_uj;
+	bool gap = jl_gap_flag(&d->power_gap) | jl_gap_flag(&d->counter_gap);
 	pthread_mutex_unlock(&d->lock);
 	out->raw = est;
-	out->uncertainty_uj = clamp_u32(unc + stale_uj + unseen_uj);
+	out->uncertainty_uj = clamp_u32(unc + stale_uj + unseen_uj + gap_unc);
 	if (d->power == POWER_HISTORY)
 		out->flags = JOULES_READING_PROVISIONAL;
+	if (gap)
+		out->flags |= JOULES_READING_GAP;
 	return 0;
 }
 
