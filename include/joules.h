@@ -32,9 +32,10 @@
  *   inherited context is refused, not re-armed: joules_read(),
  *   joules_settle() and joules_gpu_info() fail with JOULES_ERR_FORKED and
  *   joules_last_error() says to open a new context in the child, which
- *   works there (its own sampler thread and nvmlInit, as NVML requires
- *   after fork). Functions that only describe the context (sensors,
- *   sources, messages, GPU count) still answer from the child's copy.
+ *   works there (its own sampler thread and its own nvmlInit: NVML's
+ *   state is not usable across fork). Functions that only describe the
+ *   context (sensors, sources, messages, GPU count) still answer from the
+ *   child's copy.
  *   joules_close() of an inherited context in the child never blocks: it
  *   frees the child's copy and closes its file descriptors, and joins no
  *   thread, takes no lock and calls no NVML function. The parent's

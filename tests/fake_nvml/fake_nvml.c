@@ -21,9 +21,10 @@
  *                           for GPU I, or for every GPU / no GPU when I is -1
  *   mem I TOTAL USED        util I GPU MEM      limit_mw I L
  *
- * fork(): like NVML, the library's session does not carry into a child,
- * which must call nvmlInit again (pthread_atfork handlers take and release
- * the fake's lock around the fork, and the child starts uninitialised).
+ * fork(): the session does not carry into a child, which must call
+ * nvmlInit again (the strict reading of NVML): pthread_atfork handlers
+ * take and release the fake's lock around the fork, and the child starts
+ * uninitialised.
  * For tests: fake_nvml_calls() counts the calls made in this process since
  * it started or forked; fake_nvml_pause(1) makes the next
  * nvmlDeviceGetSamples wait, outside the fake's lock, until
