@@ -16,6 +16,9 @@ uint64_t sampler_max_interval_ns(const joules_ctx *ctx)
 	uint64_t best = 0;
 	for (size_t i = 0; i < joules_sensor_count(ctx); i++) {
 		const struct joules_sensor *js = joules_sensor(ctx, i);
+		/* An unreadable one is not polled (nor one refused as wrapping too fast). */
+		if (!(js->flags & JOULES_SENSOR_READABLE))
+			continue;
 		/* Half the wrap period: one tick late still leaves a margin. */
 		uint64_t half = js->wrap_period_ns / 2;
 		if (half && (!best || half < best))

@@ -130,6 +130,26 @@ def after_a_reset_only_its_interval_is_unknown(case):
 
 
 @test
+def a_range_too_small_to_poll_is_refused_not_polled(case):
+    with Tree("intel-2s") as t, scratch() as d:
+        out = os.path.join(d, "trace.csv")
+        # 1 mJ: at 2 kW a wrap every 0.5 µs. Polling at half that would spin.
+        t.fs("write", "class/powercap/intel-rapl:1/max_energy_range_uj", "1000\n")
+        t.fs("write", ZONE["rapl:package-1"], "500\n")
+        p = joules("record", "-o", out, "-e", "rapl:package-0,rapl:package-1", "--",
+                   *script(advance(t, ZONE["rapl:package-0"], 10000), "sleep 0.3"),
+                   root=t.root)
+        rows = read_trace(case, out)
+        listed = joules("list", root=t.root).stdout
+    case.eq(p.returncode, 0, f"exit status; stderr {p.stderr}")
+    series = by_sensor(rows)
+    # At the default 100 ms, ~4 samples; a tick of 0.25 µs would make thousands.
+    case.check(0 < len(series.get("rapl:package-0", [])) <= 10,
+               f"samples at the asked interval: {len(series.get('rapl:package-0', []))}")
+    case.has(listed, "faster than any poll can follow", "list says why it is refused")
+
+
+@test
 def a_sensor_that_vanishes_gets_empty_rows_and_a_message(case):
     with Tree("intel-2s") as t, scratch() as d:
         out = os.path.join(d, "trace.csv")

@@ -330,6 +330,26 @@ def a_counter_reset_is_reported_as_such(case):
 
 
 @test
+def a_jitter_drop_is_not_a_reset_and_a_jump_is(case):
+    with Tree("intel-2s") as t:
+        z = ZONE["rapl:package-0"]
+        start = int(open(t.path(z)).read())
+        # 60 µJ back (one RAPL step: rounding), then 0.1 J on.
+        cmd = script(f"{FAKESYS} {t.root} write {z} {start - 60}",
+                     f"{FAKESYS} {t.root} write {z} {start + 100000}")
+        p, doc = run_json(case, t, cmd)
+    near(case, sensors(doc).get("rapl:package-0", {}).get("energy_j"), 0.1, "energy over jitter")
+    with Tree("intel-2s") as t:
+        # break/11: 262 kJ in a moment, far above the 2 kW bound.
+        cmd = script(advance(t, ZONE["rapl:package-0"], 262000000000))
+        p, doc = run_json(case, t, cmd)
+    pkg = sensors(doc).get("rapl:package-0", {})
+    case.eq(pkg.get("energy_j", 0), None, "a jump is not energy")
+    case.has(pkg.get("reason"), "jumped from", "the reason says what the counter did")
+    case.has(pkg.get("reason"), "2000 W bound", "and against what")
+
+
+@test
 def a_wrap_during_the_run_is_exact(case):
     rng = 262143328850
     with Tree("intel-2s") as t:
