@@ -56,6 +56,7 @@ struct recorder {
 	const char *path;
 	FILE *f;
 	bool *warned; /* per sensor: its failure was reported */
+	bool *gap_noted; /* per sensor: a gap in its power samples was reported */
 	size_t clock;  /* the sensor whose reading times the rows */
 	int failed;    /* errno of a failed write, or 0 */
 };
@@ -93,13 +94,22 @@ static int write_rows(struct recorder *rec, const struct joules_reading *a,
 		 * Only the interval holding a reset is unknown: the ones after it
 		 * have watts again; the energy since the start stays unknown.
 		 */
-		if (sampler_watts(&a[i], &b[i], &w))
+		/* Inside a gap of power samples nothing is known yet: empty, not 0 W. */
+		bool in_gap = (b[i].flags & JOULES_READING_GAP) &&
+			      (b[i].flags & JOULES_READING_PROVISIONAL);
+		if (!in_gap && sampler_watts(&a[i], &b[i], &w))
 			fprintf(rec->f, "%.6f", w);
 		fputc(',', rec->f);
-		if (joules_delta(&s->first[i], &b[i], &uj) == 0)
+		if (!in_gap && joules_delta(&s->first[i], &b[i], &uj) == 0)
 			fprintf(rec->f, "%.6f", (double)uj / 1e6);
 		fprintf(rec->f, ",%s\n", total == TOTAL_NONE ? "" : total_names[total]);
 		warn_failed(rec, i, t);
+		if ((b[i].flags & JOULES_READING_GAP) && !rec->gap_noted[i]) {
+			rec->gap_noted[i] = true;
+			fprintf(stderr, "joules record: %s: power samples failed before %.3f s (%s); "
+				"integrated across the gap, rows go on\n", js->id, t,
+				joules_sensor_error(s->ctx, i));
+		}
 		if (a[i].status == 0 && b[i].status == 0 && a[i].resets != b[i].resets)
 			fprintf(stderr, "joules record: %s at %.3f s: %s; later rows have watts again, "
 				"and an empty joules column (the energy since the start is unknown)\n",
@@ -218,7 +228,9 @@ static int record_with(joules_ctx *ctx, const struct record_opts *o, char **cmd)
 	struct recorder rec = {.path = o->output, .selected = selected};
 	int rc = CLI_EXIT_FAILURE;
 	rec.warned = calloc(n ? n : 1, sizeof *rec.warned);
-	if (!selected || !rec.warned || sampler_init(&rec.smp, ctx, o->interval_ns) < 0) {
+	rec.gap_noted = calloc(n ? n : 1, sizeof *rec.gap_noted);
+	if (!selected || !rec.warned || !rec.gap_noted ||
+	    sampler_init(&rec.smp, ctx, o->interval_ns) < 0) {
 		fputs("joules record: out of memory\n", stderr);
 		goto out;
 	}
@@ -244,6 +256,7 @@ static int record_with(joules_ctx *ctx, const struct record_opts *o, char **cmd)
 out:
 	sampler_free(&rec.smp);
 	free(rec.warned);
+	free(rec.gap_noted);
 	free(selected);
 	return rc;
 }
