@@ -329,6 +329,35 @@ def a_counter_reset_is_reported_as_such(case):
     case.eq(pkg.get("readable"), True, "a reset counter is still readable")
 
 
+def refusing(flag):
+    """A prefix for joules(): amdgpu's power1_input refuses reads with EBUSY
+    while `flag` exists (tests/fault_preload.c)."""
+    if WRAPPER:
+        raise Skip("LD_PRELOAD beside the wrapper (valgrind) is not tested")
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    return ("env", f"LD_PRELOAD={os.environ['FAULT_PRELOAD']}",
+            "JOULES_FAULT_SUFFIX=/hwmon2/power1_input", f"JOULES_FAULT_FLAG={flag}",
+            "JOULES_FAULT_ERRNO=16", f"ASAN_OPTIONS={asan}:verify_asan_link_order=0")
+
+
+@test
+def a_busy_gpu_is_a_gap_with_a_note(case):
+    with Tree("hwmon-amdgpu") as t, scratch() as d:
+        flag = os.path.join(d, "busy")
+        cmd = ["sh", "-c", f"sleep 0.3; touch {flag}; sleep 0.4; rm -f {flag}; sleep 0.3"]
+        p = joules("run", "--json", "--", *cmd, root=t.root, prefix=refusing(flag))
+        doc = json.loads(p.stderr[p.stderr.index("{"):]) if "{" in p.stderr else {}
+        out = os.path.join(d, "trace.csv")
+        r = joules("record", "-o", out, "--", *cmd, root=t.root, prefix=refusing(flag))
+    gpu = sensors(doc).get("hwmon:amdgpu:0000:0a:00.0:PPT", {})
+    want = 120.0 * doc.get("duration_s", 0)
+    near(case, gpu.get("energy_j"), want, "120 W over the run, across the gap", tol=0.1 * want)
+    case.has(gpu.get("note"), "Device or resource busy", "the note says why")
+    case.has(gpu.get("note"), "integrated across the gap", "and what was done")
+    case.eq(r.returncode, 0, f"record exit status: {r.stderr}")
+    case.has(r.stderr, "power samples failed", "record says so too")
+
+
 @test
 def a_jitter_drop_is_not_a_reset_and_a_jump_is(case):
     with Tree("intel-2s") as t:
