@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "region.h"
 #include "sampler.h"
 
 uint64_t jl_now_ns(void)
@@ -152,6 +153,7 @@ JOULES_API void joules_close(joules_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	jl_regions_free(ctx);
 	jl_sampler_stop(ctx);
 	for (size_t i = 0; i < ctx->n_sensors; i++) {
 		struct jl_sensor *s = &ctx->sensors[i];
