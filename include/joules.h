@@ -315,6 +315,9 @@ enum joules_total {
 /* "cpu", "dram", "gpu", "platform"; "none" for any other number. Never NULL. */
 JOULES_API const char *joules_total_name(int total);
 
+/* The total a kind belongs to (enum joules_total), or -1 (JOULES_KIND_OTHER). */
+JOULES_API int joules_kind_total(int kind);
+
 /*
  * The total that sensor `index` adds to, or -1 when none: the total of its
  * kind (cpu for packages, cores and uncore; dram; gpu; platform), unless a
@@ -442,8 +445,9 @@ JOULES_API int joules_region_end(joules_ctx *ctx, int region, uint32_t wait_ms,
 
 /*
  * The result of a region that joules_region_end() returned provisional,
- * waiting up to wait_ms more. Same returns; after 1 s of waiting in all,
- * the result is final whatever came.
+ * waiting up to wait_ms more. Same returns. From 1.1 s after the end on,
+ * the result is final whatever came (readings still unsettled are taken
+ * as they are, within their uncertainty).
  */
 JOULES_API int joules_region_finish(joules_ctx *ctx, int region, uint32_t wait_ms,
 				    struct joules_region_result *out,

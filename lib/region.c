@@ -167,16 +167,26 @@ JOULES_API int joules_region_resume(joules_ctx *ctx, int region)
 	return 0;
 }
 
+/* Settle a reading, or take it as it is (give_up); true while it is not final. */
+static bool settle(joules_ctx *ctx, size_t i, struct joules_reading *r, bool give_up)
+{
+	if (!jl_settle_one(ctx, i, r))
+		return false;
+	if (give_up)
+		r->flags &= ~JOULES_READING_PROVISIONAL;
+	return !give_up;
+}
+
 /* Settle every reading the region's result depends on; how many are not final. */
-static size_t settle_region(joules_ctx *ctx, struct jl_region *g)
+static size_t settle_region(joules_ctx *ctx, struct jl_region *g, bool give_up)
 {
 	size_t n = ctx->n_sensors, pending = 0;
 	for (size_t b = 0; b < g->n_bounds; b++)
 		for (size_t i = 0; i < n; i++)
-			pending += jl_settle_one(ctx, i, &g->bounds[b * n + i]);
+			pending += settle(ctx, i, &g->bounds[b * n + i], give_up);
 	for (size_t i = 0; i < n; i++)
 		if (g->track[i].has_last_ok)
-			pending += jl_settle_one(ctx, i, &g->track[i].last_ok);
+			pending += settle(ctx, i, &g->track[i].last_ok, give_up);
 	return pending;
 }
 
@@ -307,9 +317,9 @@ static int finish_locked(joules_ctx *ctx, struct jl_regions *R, int id, uint32_t
 	uint64_t deadline = jl_now_ns() + (uint64_t)wait_ms * 1000000u;
 	for (;;) {
 		jl_drain_locked(ctx, R); /* samples before the end: peak windows */
-		size_t pending = settle_region(ctx, g);
 		uint64_t now = jl_now_ns();
-		if (!pending || now >= deadline || now - g->ended_at_ns >= GIVE_UP_NS)
+		size_t pending = settle_region(ctx, g, now - g->ended_at_ns >= GIVE_UP_NS);
+		if (!pending || now >= deadline)
 			break;
 		uint64_t nap = deadline - now < SETTLE_NAP_NS ? deadline - now : SETTLE_NAP_NS;
 		struct timespec ts = {.tv_nsec = (long)nap};

@@ -25,7 +25,7 @@ JOULES_API const char *joules_total_name(int total)
 	return total >= 0 && total < JOULES_TOTALS ? total_names[total] : "none";
 }
 
-static int total_of_kind(int kind)
+JOULES_API int joules_kind_total(int kind)
 {
 	switch (kind) {
 	case JOULES_KIND_CPU_PACKAGE:
@@ -49,14 +49,14 @@ JOULES_API int joules_total_of(const joules_ctx *ctx, const uint8_t *selected, s
 	if (selected && !selected[index])
 		return -1;
 	const struct joules_sensor *s = &ctx->sensors[index].pub;
-	int t = total_of_kind(s->kind);
+	int t = joules_kind_total(s->kind);
 	/* At most n steps: a malformed tree with a cycle cannot loop forever. */
 	for (size_t steps = 0; t >= 0 && s->parent >= 0 && steps < ctx->n_sensors; steps++) {
 		size_t p = (size_t)s->parent;
 		if (p >= ctx->n_sensors)
 			break;
 		s = &ctx->sensors[p].pub;
-		if ((!selected || selected[p]) && total_of_kind(s->kind) == t)
+		if ((!selected || selected[p]) && joules_kind_total(s->kind) == t)
 			return -1;
 	}
 	return t;
