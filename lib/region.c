@@ -264,7 +264,8 @@ static void sensor_result(joules_ctx *ctx, const struct jl_regions *R, struct jl
 			   s->pub.id);
 		return;
 	}
-	bool has_energy = spans > 0;
+	/* A partial sensor with no good reading after its start measured nothing. */
+	bool has_energy = spans > 0 && (!partial || o->covered_ns > 0);
 	if (partial) {
 		o->state = JOULES_REGION_PARTIAL;
 		set_reason(o, t->failed ? t->failed : JOULES_ERR_IO, "%s", t->reason);
