@@ -143,6 +143,12 @@ int main(int argc, char **argv)
 	size_t n = joules_sensor_count(ctx), gpus = 0;
 	for (size_t i = 0; i < n; i++)
 		gpus += joules_sensor(ctx, i)->kind == JOULES_KIND_GPU;
+	/* One sample's own cost, in a hot loop: what each tick adds to its wake-up. */
+	uint64_t t0 = now_ns();
+	for (int k = 0; k < 2000; k++)
+		joules_sample(ctx);
+	printf("region sampler: one sample of %zu sensors takes %.2f µs (hot loop)\n", n,
+	       (double)(now_ns() - t0) / 2000 / 1e3);
 	/* The context's own backend threads (NVML) run in both measurements. */
 	double base = share(idle_start, idle_stop, &(struct idle){0}, 1000000);
 	static const uint32_t rates[] = {10, 100, 1000};

@@ -401,7 +401,7 @@ struct joules_region_total {
 	char reason[JOULES_REASON_LEN];
 };
 
-/* A region's result. Fixed size. */
+/* A region's result. Fixed size (2344 bytes). */
 struct joules_region_result {
 	char name[JOULES_NAME_LEN];
 	uint64_t begin_ns, end_ns; /* CLOCK_MONOTONIC at begin and end */
@@ -490,7 +490,7 @@ JOULES_API uint32_t joules_sampler_interval(const joules_ctx *ctx);
 /* Take one sample now, as the sampler thread does each interval. 0 or an error. */
 JOULES_API int joules_sample(joules_ctx *ctx);
 
-/* One window of a sensor's power trace. Fixed size (48 bytes). */
+/* One window of a sensor's power trace. Fixed size (40 bytes). */
 struct joules_trace_point {
 	uint64_t time_ns;   /* end of the window, CLOCK_MONOTONIC */
 	uint64_t window_ns; /* its length */
