@@ -198,16 +198,18 @@ static size_t settle_region(joules_ctx *ctx, struct jl_region *g, bool give_up)
 }
 
 /*
- * The bound on the error of a counter read raw (powercap, perf) over one
- * span: each end holds the value of the counter's last update, up to one
- * refresh interval old, so the difference is off by at most the energy of
- * one refresh interval at the highest power seen, plus one step of the
- * counter's resolution. Sensors whose backend estimates (settle()) give
- * their own bound with each reading, which is used as it is.
+ * The bound on the error of a counter read raw (powercap, perf, hwmon
+ * energy files) over one span: each end holds the value of the counter's
+ * last update, up to one refresh interval old, so the difference is off by
+ * at most the energy of one refresh interval at the highest power seen,
+ * plus one step of the counter's resolution. Sensors whose readings are
+ * estimates (provisional, or carrying their own bound: GPUs, power
+ * integrated by the sampler) bound each reading themselves, and that bound
+ * is used as it is.
  */
-static uint64_t counter_bound(const struct jl_sensor *s, double peak_w)
+static uint64_t counter_bound(const struct jl_sensor *s, const struct jl_track *t, double peak_w)
 {
-	if (s->backend->settle)
+	if (t->estimated)
 		return 0;
 	uint64_t res = s->pub.resolution_uj ? s->pub.resolution_uj : 1;
 	return res + (uint64_t)(peak_w * (double)s->pub.refresh_us + 0.5);
@@ -302,7 +304,7 @@ static void sensor_result(joules_ctx *ctx, const struct jl_regions *R, struct jl
 	o->peak_w = t->peaked && t->peak_w > o->mean_w ? t->peak_w : o->mean_w;
 	if (t->peaked)
 		o->flags |= JOULES_REGION_PEAK_SAMPLED;
-	o->uncertainty_uj = unc + spans * counter_bound(s, o->peak_w);
+	o->uncertainty_uj = unc + spans * counter_bound(s, t, o->peak_w);
 	const struct joules_baseline *idle = R->baseline ? &R->baseline[i] : NULL;
 	if (idle && idle->error == 0) {
 		double us = (double)o->covered_ns / 1e3;

@@ -43,6 +43,7 @@ struct jl_track {
 	uint64_t max_gap_ns; /* longest time between good readings around failed ones */
 	bool gap;            /* a reading failed while running */
 	bool failing;        /* ... and no good one came since */
+	bool estimated;      /* a reading came provisional or with its own bound */
 	uint32_t wraps;
 	int failed; /* error of the first failed reading, or 0 */
 	char reason[JOULES_REASON_LEN];

@@ -90,6 +90,8 @@ void jl_track_note(joules_ctx *ctx, struct jl_region *g, size_t i,
 	}
 	if (r->flags & JOULES_READING_WRAPPED)
 		t->wraps++;
+	if ((r->flags & JOULES_READING_PROVISIONAL) || r->uncertainty_uj)
+		t->estimated = true;
 	if (t->failing && t->has_last_ok && r->time_ns - t->last_ok.time_ns > t->max_gap_ns)
 		t->max_gap_ns = r->time_ns - t->last_ok.time_ns;
 	t->failing = false;

@@ -182,6 +182,40 @@ static void test_peak_and_trace(void)
 	fakesys_free(fs);
 }
 
+/*
+ * Raw counters of another source (amd_energy's hwmon energy files) get the
+ * same bound; a power sensor integrated by the sampler (amdgpu's PPT)
+ * bounds its readings itself, and its region bound is theirs.
+ */
+static void test_hwmon_bounds(void)
+{
+	struct fakesys *fs = TEST_TREE("hwmon-amd-energy", "hwmon-amdgpu");
+	joules_ctx *ctx = test_open(fs);
+	int core = test_find(ctx, "hwmon:amd_energy:Ecore000");
+	int id;
+	struct result res;
+	CHECK_EQ_INT(joules_region_begin(ctx, "r", &id), 0);
+	CHECK_EQ_INT(fakesys_advance(fs, "devices/platform/amd_energy.0/hwmon/hwmon5/energy1_input",
+				     2 * J, 0), 0);
+	CHECK_EQ_INT(end(ctx, id, &res), 0);
+	check_exact(ctx, &res, core, 2 * J);
+	int integrated = 0;
+	for (size_t i = 0; i < joules_sensor_count(ctx); i++) {
+		const struct joules_sensor *js = joules_sensor(ctx, i);
+		if (!(js->flags & JOULES_SENSOR_INTEGRATED))
+			continue;
+		integrated++;
+		const struct joules_region_sensor *s = &res.s[i];
+		CHECK(s->flags & JOULES_REGION_HAS_ENERGY);
+		CHECK(!(s->flags & JOULES_REGION_PROVISIONAL));
+		/* Settled at a steady power: exact, no refresh-interval term added. */
+		CHECK(s->uncertainty_uj < (uint64_t)(s->peak_w * js->refresh_us));
+	}
+	CHECK(integrated > 0);
+	joules_close(ctx);
+	fakesys_free(fs);
+}
+
 /* Nested and overlapping regions each get their own energy. */
 static void test_nesting_overlap(void)
 {
@@ -681,6 +715,7 @@ static void test_gpu_settled_end(void)
 static const struct test tests[] = {
 	TEST(test_energy_and_totals),
 	TEST(test_peak_and_trace),
+	TEST(test_hwmon_bounds),
 	TEST(test_nesting_overlap),
 	TEST(test_pause_resume),
 	TEST(test_baseline),
