@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend.h"
 #include "region.h"
 
 /* The records' layouts are frozen: ctypes and shared pages read them as they are. */
