@@ -357,8 +357,8 @@ enum joules_region_state {
 #define JOULES_REGION_WRAPPED 0x10u    /* the hardware counter wrapped (wraps times) */
 
 /*
- * One sensor over a region, in sensor order. Fixed size (608 bytes); fields
- * are only appended in later versions (with a new symbol version).
+ * One sensor over a region, in sensor order. Fixed size (608 bytes); its
+ * layout never changes (callers size arrays of it).
  */
 struct joules_region_sensor {
 	uint64_t energy_uj;      /* energy in the region's active time, µJ */
@@ -455,9 +455,10 @@ JOULES_API int joules_region_finish(joules_ctx *ctx, int region, uint32_t wait_m
 
 /*
  * Totals of per-sensor results (per_sensor[0..n-1], sensor order, as
- * joules_region_end() filled them) over the selected sensors only
- * (`selected` as for joules_total_of): out[JOULES_TOTALS]. What
- * joules_region_end() does for every sensor. Returns 0 or JOULES_ERR_INVALID.
+ * joules_region_end() filled them; n at least joules_sensor_count()) over
+ * the selected sensors only (`selected` as for joules_total_of):
+ * out[JOULES_TOTALS]. What joules_region_end() does for every sensor.
+ * Returns 0 or JOULES_ERR_INVALID.
  */
 JOULES_API int joules_region_totals(const joules_ctx *ctx, const uint8_t *selected,
 				    const struct joules_region_sensor *per_sensor, size_t n,
