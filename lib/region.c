@@ -106,6 +106,11 @@ JOULES_API int joules_region_begin(joules_ctx *ctx, const char *name, int *regio
 	}
 	g->used = true;
 	snprintf(g->name, sizeof g->name, "%s", name ? name : "");
+	/* A name cut short is cut between UTF-8 characters, not inside one. */
+	size_t len = strlen(g->name);
+	if (name && len < strlen(name))
+		while (len && ((unsigned char)name[len] & 0xC0) == 0x80)
+			g->name[--len] = '\0';
 	g->begin_ns = g->span_ns = jl_now_ns();
 	add_bound(ctx, g);
 	for (size_t i = 0; i < n; i++) {

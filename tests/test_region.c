@@ -276,6 +276,15 @@ static void test_pause_resume(void)
 	advance(fs, PKG0, 5 * J);
 	CHECK_EQ_INT(end(ctx, id, &res), 0);
 	check_exact(ctx, &res, p0, 1 * J);
+	/* A long name is cut between UTF-8 characters: 31 × "é" is 62 bytes, then "€". */
+	char name[128] = "";
+	for (int k = 0; k < 31; k++)
+		strcat(name, "\xc3\xa9");
+	strcat(name, "\xe2\x82\xac");
+	CHECK_EQ_INT(joules_region_begin(ctx, name, &id), 0);
+	CHECK_EQ_INT(end(ctx, id, &res), 0);
+	CHECK_EQ_INT(strlen(res.r.name), 62);
+	CHECK(strncmp(res.r.name, name, 62) == 0);
 	CHECK_EQ_INT(joules_region_pause(ctx, 12345), JOULES_ERR_INVALID);
 	CHECK_EQ_INT(joules_region_pause(NULL, 0), JOULES_ERR_INVALID);
 	joules_close(ctx);
