@@ -491,8 +491,13 @@ JOULES_API uint32_t joules_sampler_interval(const joules_ctx *ctx);
 /* Take one sample now, as the sampler thread does each interval. 0 or an error. */
 JOULES_API int joules_sample(joules_ctx *ctx);
 
-/* One window of a sensor's power trace. Fixed size (40 bytes). */
+/* One window of a sensor's power trace. Fixed size (48 bytes). */
 struct joules_trace_point {
+	/*
+	 * The sample that ended the window, counted from 1 per context: the
+	 * points of one sample have the same number in every sensor's trace.
+	 */
+	uint64_t sample;
 	uint64_t time_ns;   /* end of the window, CLOCK_MONOTONIC */
 	uint64_t window_ns; /* its length */
 	uint64_t energy_uj; /* energy in it */

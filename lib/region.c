@@ -18,7 +18,7 @@
 _Static_assert(sizeof(struct joules_region_sensor) == 608, "joules_region_sensor layout");
 _Static_assert(sizeof(struct joules_region_total) == 560, "joules_region_total layout");
 _Static_assert(sizeof(struct joules_region_result) == 2344, "joules_region_result layout");
-_Static_assert(sizeof(struct joules_trace_point) == 40, "joules_trace_point layout");
+_Static_assert(sizeof(struct joules_trace_point) == 48, "joules_trace_point layout");
 _Static_assert(sizeof(struct joules_baseline) == 32, "joules_baseline layout");
 
 /* joules_settle() makes a reading final within 1 s whatever happens. */

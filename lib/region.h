@@ -26,6 +26,7 @@
 /* Per sensor: the sample stream. */
 struct jl_stream {
 	struct joules_reading pending[JL_PENDING_LEN];
+	uint64_t pending_sample[JL_PENDING_LEN]; /* the sample each was taken in */
 	unsigned head, count;
 	struct joules_reading last; /* the last final reading that left the queue */
 	bool has_last;
@@ -70,6 +71,7 @@ struct jl_regions {
 	size_t n_region;
 	struct jl_stream *stream;  /* one per sensor */
 	struct joules_reading *tick; /* one snapshot, reused by every sample */
+	uint64_t samples;            /* samples taken so far */
 	struct joules_trace_point *trace_mem;
 	uint32_t trace_len;
 	uint64_t min_window_ns; /* peak windows are at least this long */

@@ -132,11 +132,13 @@ void jl_track_peak(joules_ctx *ctx, const struct jl_regions *R, struct jl_region
 
 /* ---- the stream of samples ---- */
 
-static void trace_add(struct jl_stream *st, uint32_t len, const struct joules_reading *r)
+static void trace_add(struct jl_stream *st, uint32_t len, const struct joules_reading *r,
+		      uint64_t sample)
 {
 	if (!st->trace || !st->has_last || r->time_ns <= st->last.time_ns)
 		return;
-	struct joules_trace_point p = {.time_ns = r->time_ns,
+	struct joules_trace_point p = {.sample = sample,
+				       .time_ns = r->time_ns,
 				       .window_ns = r->time_ns - st->last.time_ns,
 				       .flags = r->flags & JOULES_READING_WRAPPED};
 	p.status = joules_delta(&st->last, r, &p.energy_uj);
@@ -151,10 +153,11 @@ static void trace_add(struct jl_stream *st, uint32_t len, const struct joules_re
 }
 
 /* A reading of sensor i became final: the trace, then each region's peaks. */
-static void offer(joules_ctx *ctx, struct jl_regions *R, size_t i, const struct joules_reading *r)
+static void offer(joules_ctx *ctx, struct jl_regions *R, size_t i, const struct joules_reading *r,
+		  uint64_t sample)
 {
 	struct jl_stream *st = &R->stream[i];
-	trace_add(st, R->trace_len, r);
+	trace_add(st, R->trace_len, r, sample);
 	st->last = *r;
 	st->has_last = true;
 	for (size_t k = 0; k < R->n_region; k++)
@@ -169,7 +172,7 @@ void jl_drain_locked(joules_ctx *ctx, struct jl_regions *R)
 			struct joules_reading *r = &st->pending[st->head];
 			if (jl_settle_one(ctx, i, r))
 				break;
-			offer(ctx, R, i, r);
+			offer(ctx, R, i, r, st->pending_sample[st->head]);
 			st->head = (st->head + 1) % JL_PENDING_LEN;
 			st->count--;
 		}
@@ -180,6 +183,7 @@ void jl_sample_locked(joules_ctx *ctx, struct jl_regions *R)
 {
 	size_t n = ctx->n_sensors;
 	jl_read_snapshot(ctx, R->tick, n);
+	R->samples++;
 	for (size_t k = 0; k < R->n_region; k++) {
 		struct jl_region *g = &R->region[k];
 		if (!g->used || g->n_bounds % 2 == 0)
@@ -193,7 +197,9 @@ void jl_sample_locked(joules_ctx *ctx, struct jl_regions *R)
 			st->head = (st->head + 1) % JL_PENDING_LEN;
 			st->count--;
 		}
-		st->pending[(st->head + st->count) % JL_PENDING_LEN] = R->tick[i];
+		unsigned at = (st->head + st->count) % JL_PENDING_LEN;
+		st->pending[at] = R->tick[i];
+		st->pending_sample[at] = R->samples;
 		st->count++;
 	}
 	jl_drain_locked(ctx, R);

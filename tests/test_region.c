@@ -144,7 +144,7 @@ static void test_peak_and_trace(void)
 {
 	struct fakesys *fs = TEST_TREE("intel-2s");
 	joules_ctx *ctx = test_open(fs);
-	int p0 = test_find(ctx, "rapl:package-0");
+	int p0 = test_find(ctx, "rapl:package-0"), p1 = test_find(ctx, "rapl:package-1");
 	CHECK_EQ_INT(joules_sampler_start(ctx, 0, 8), 0);
 	CHECK_EQ_INT(joules_sampler_interval(ctx), 0);
 	int id;
@@ -169,6 +169,13 @@ static void test_peak_and_trace(void)
 		CHECK_EQ_INT(tp[1].status, 0);
 		CHECK(tp[1].time_ns > tp[0].time_ns);
 		CHECK(tp[1].power_w == 4e6 / ((double)tp[1].window_ns / 1e3));
+		/* Windows end at samples 2 and 3, in every sensor's trace alike. */
+		CHECK_EQ_U64(tp[0].sample, 2);
+		CHECK_EQ_U64(tp[1].sample, 3);
+		struct joules_trace_point other[8];
+		CHECK_EQ_INT(joules_trace(ctx, (size_t)p1, 0, other, 8), 2);
+		CHECK_EQ_U64(other[1].sample, 3);
+		CHECK_EQ_U64(other[1].energy_uj, 0);
 		CHECK(res.s[p0].flags & JOULES_REGION_PEAK_SAMPLED);
 		CHECK(res.s[p0].peak_w == tp[1].power_w);
 		CHECK(res.s[p0].peak_w > res.s[p0].mean_w);
