@@ -85,6 +85,9 @@ JOULES_API int joules_region_begin(joules_ctx *ctx, const char *name, int *regio
 	if (!ctx || !region)
 		return JOULES_ERR_INVALID;
 	*region = -1;
+	int r = jl_fork_check(ctx, "joules_region_begin");
+	if (r < 0)
+		return r;
 	struct jl_regions *R = jl_regions_get(ctx);
 	if (!R)
 		return jl_fail(ctx, JOULES_ERR_NOMEM, "joules_region_begin: out of memory");
@@ -126,6 +129,8 @@ JOULES_API int joules_region_pause(joules_ctx *ctx, int region)
 {
 	if (!ctx)
 		return JOULES_ERR_INVALID;
+	if (jl_fork_check(ctx, "joules_region_pause") < 0)
+		return JOULES_ERR_FORKED;
 	struct jl_regions *R = ctx->regions;
 	int rc = JOULES_ERR_INVALID;
 	jl_regions_lock(ctx);
@@ -149,6 +154,8 @@ JOULES_API int joules_region_resume(joules_ctx *ctx, int region)
 {
 	if (!ctx)
 		return JOULES_ERR_INVALID;
+	if (jl_fork_check(ctx, "joules_region_resume") < 0)
+		return JOULES_ERR_FORKED;
 	struct jl_regions *R = ctx->regions;
 	int rc = JOULES_ERR_INVALID;
 	jl_regions_lock(ctx);
@@ -374,6 +381,8 @@ JOULES_API int joules_region_end(joules_ctx *ctx, int region, uint32_t wait_ms,
 {
 	if (!ctx || (n && !per_sensor))
 		return JOULES_ERR_INVALID;
+	if (jl_fork_check(ctx, "joules_region_end") < 0)
+		return JOULES_ERR_FORKED;
 	struct jl_regions *R = ctx->regions;
 	jl_regions_lock(ctx);
 	struct jl_region *g = region_of(R, region);
@@ -401,6 +410,8 @@ JOULES_API int joules_region_finish(joules_ctx *ctx, int region, uint32_t wait_m
 {
 	if (!ctx || (n && !per_sensor))
 		return JOULES_ERR_INVALID;
+	if (jl_fork_check(ctx, "joules_region_finish") < 0)
+		return JOULES_ERR_FORKED;
 	struct jl_regions *R = ctx->regions;
 	jl_regions_lock(ctx);
 	struct jl_region *g = region_of(R, region);

@@ -86,8 +86,12 @@ struct jl_regions {
 
 /* The context's state, made on first use; NULL when out of memory. */
 struct jl_regions *jl_regions_get(joules_ctx *ctx);
-/* Free it (stops the sampler thread first). Called by joules_close(). */
-void jl_regions_free(joules_ctx *ctx);
+/*
+ * Free it (stops the sampler thread first). Called by joules_close(); in a
+ * fork() child (forked) it only frees memory: the child has no thread to
+ * join, and a lock held at the fork stays held.
+ */
+void jl_regions_free(joules_ctx *ctx, bool forked);
 /* Take and drop the lock when the state exists (joules_read, joules_settle). */
 void jl_regions_lock(const joules_ctx *ctx);
 void jl_regions_unlock(const joules_ctx *ctx);

@@ -14,6 +14,11 @@
 /* Keep b[0..n-1] (n = sensor count) as the baseline; NULL drops it. */
 static int keep(joules_ctx *ctx, struct joules_baseline *b)
 {
+	int r = jl_fork_check(ctx, "joules_baseline");
+	if (r < 0) {
+		free(b);
+		return r;
+	}
 	struct jl_regions *R = jl_regions_get(ctx);
 	if (!R) {
 		free(b);
@@ -99,6 +104,8 @@ JOULES_API int joules_baseline_get(const joules_ctx *ctx, struct joules_baseline
 	if (!ctx || (!out && n))
 		return JOULES_ERR_INVALID;
 	struct jl_regions *R = ctx->regions;
+	if (jl_fork_guard_forked(&ctx->fork_guard)) /* its lock may be held forever */
+		return JOULES_ERR_FORKED;
 	if (!R)
 		return JOULES_ERR_NO_SENSOR;
 	pthread_mutex_lock(&R->lock);

@@ -50,12 +50,13 @@ void jl_regions_unlock(const joules_ctx *ctx)
 		pthread_mutex_unlock(&ctx->regions->lock);
 }
 
-void jl_regions_free(joules_ctx *ctx)
+void jl_regions_free(joules_ctx *ctx, bool forked)
 {
 	struct jl_regions *R = ctx->regions;
 	if (!R)
 		return;
-	joules_sampler_stop(ctx);
+	if (!forked)
+		joules_sampler_stop(ctx);
 	for (size_t k = 0; k < R->n_region; k++) {
 		free(R->region[k].bounds);
 		free(R->region[k].track);
@@ -66,8 +67,10 @@ void jl_regions_free(joules_ctx *ctx)
 	free(R->tick);
 	free(R->trace_mem);
 	free(R->baseline);
-	pthread_cond_destroy(&R->wake);
-	pthread_mutex_destroy(&R->lock);
+	if (!forked) {
+		pthread_cond_destroy(&R->wake);
+		pthread_mutex_destroy(&R->lock);
+	}
 	free(R);
 	ctx->regions = NULL;
 }
@@ -209,6 +212,9 @@ JOULES_API int joules_sample(joules_ctx *ctx)
 {
 	if (!ctx)
 		return JOULES_ERR_INVALID;
+	int r = jl_fork_check(ctx, "joules_sample");
+	if (r < 0)
+		return r;
 	struct jl_regions *R = jl_regions_get(ctx);
 	if (!R)
 		return jl_fail(ctx, JOULES_ERR_NOMEM, "joules_sample: out of memory");
@@ -262,6 +268,9 @@ JOULES_API int joules_sampler_start(joules_ctx *ctx, uint32_t interval_us, uint3
 {
 	if (!ctx)
 		return JOULES_ERR_INVALID;
+	int r = jl_fork_check(ctx, "joules_sampler_start");
+	if (r < 0)
+		return r;
 	struct jl_regions *R = jl_regions_get(ctx);
 	size_t n = ctx->n_sensors;
 	if (!R)
@@ -314,7 +323,8 @@ JOULES_API int joules_sampler_start(joules_ctx *ctx, uint32_t interval_us, uint3
 JOULES_API void joules_sampler_stop(joules_ctx *ctx)
 {
 	struct jl_regions *R = ctx ? ctx->regions : NULL;
-	if (!R)
+	/* A fork() child has no thread to stop; its lock may be held forever. */
+	if (!R || jl_fork_check(ctx, "joules_sampler_stop") < 0)
 		return;
 	if (R->running) {
 		pthread_mutex_lock(&R->lock);
@@ -350,6 +360,9 @@ JOULES_API int joules_trace(joules_ctx *ctx, size_t sensor, uint64_t after_ns,
 		return JOULES_ERR_INVALID;
 	if (sensor >= ctx->n_sensors)
 		return JOULES_ERR_NO_SENSOR;
+	int r = jl_fork_check(ctx, "joules_trace");
+	if (r < 0)
+		return r;
 	struct jl_regions *R = ctx->regions;
 	if (!R)
 		return 0;

@@ -8,7 +8,9 @@
  */
 #include <errno.h>
 #include <glob.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -634,6 +636,55 @@ static void test_sampler_thread(void)
 	fakesys_free(fs);
 }
 
+/*
+ * A fork() child of a process whose region sampler runs (its lock may be
+ * held at the fork): every region call refuses with JOULES_ERR_FORKED and
+ * joules_close() returns (a watchdog kills a child that hangs); the
+ * parent's region is untouched.
+ */
+static void test_fork_child_refuses(void)
+{
+	struct fakesys *fs = TEST_TREE("intel-2s");
+	joules_ctx *ctx = test_open(fs);
+	int p0 = test_find(ctx, "rapl:package-0");
+	CHECK_EQ_INT(joules_sampler_start(ctx, 1, 16), 0);
+	int id;
+	struct result res;
+	CHECK_EQ_INT(joules_region_begin(ctx, "parent", &id), 0);
+	advance(fs, PKG0, 1 * J);
+	for (int k = 0; k < 20; k++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			alarm(10);
+			int bad = 0, other;
+			struct joules_trace_point tp[4];
+			struct joules_baseline b[64];
+			bad |= joules_region_begin(ctx, "child", &other) != JOULES_ERR_FORKED;
+			bad |= joules_region_pause(ctx, id) != JOULES_ERR_FORKED;
+			bad |= joules_region_end(ctx, id, 0, NULL, NULL, 0) != JOULES_ERR_FORKED;
+			bad |= joules_sample(ctx) != JOULES_ERR_FORKED;
+			bad |= joules_trace(ctx, 0, 0, tp, 4) != JOULES_ERR_FORKED;
+			bad |= joules_baseline_get(ctx, b, 64) != JOULES_ERR_FORKED;
+			bad |= joules_sampler_start(ctx, 1000, 0) != JOULES_ERR_FORKED;
+			joules_sampler_stop(ctx);
+			joules_close(ctx);
+			_exit(bad ? 1 : 0);
+		}
+		CHECK(pid > 0);
+		int status = 0;
+		CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			printf("#   child %d: status %#x%s\n", k, status,
+			       WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? " (hung)" : "");
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	advance(fs, PKG0, 1 * J);
+	CHECK_EQ_INT(end(ctx, id, &res), 0);
+	CHECK_EQ_U64(res.s[p0].energy_uj, 2 * J);
+	joules_close(ctx);
+	fakesys_free(fs);
+}
+
 /* ---- GPUs through the fake NVML ---- */
 
 /* Point joules at the fake NVML with this config (the sysfs cases see no GPU). */
@@ -742,6 +793,7 @@ static const struct test tests[] = {
 	TEST(test_unreadable),
 	TEST(test_totals_every_layout),
 	TEST(test_sampler_thread),
+	TEST(test_fork_child_refuses),
 	TEST(test_gpu_before_samples),
 	TEST(test_gpu_settled_end),
 };
