@@ -321,6 +321,8 @@ JOULES_API int joules_gpu_info(joules_ctx *ctx, size_t index, struct joules_gpu_
  * leaves out the energy and the time until it is resumed. Regions, the
  * sampler and joules_read()/joules_settle() may be used together: the
  * sampler thread and the caller's thread take one lock of the context.
+ * In a fork() child every call below that measures, samples or locks fails
+ * with JOULES_ERR_FORKED (joules_sampler_stop does nothing there).
  */
 
 /* The totals by kind, indices of joules_region_result.totals. */
