@@ -12,7 +12,6 @@
 #include "sampler.h"
 #include "select.h"
 #include "spawn.h"
-#include "totals.h"
 
 static const char usage[] =
 	"Usage: joules record -o FILE [OPTIONS] [--] COMMAND [ARGS...]\n"
@@ -86,15 +85,15 @@ static int write_rows(struct recorder *rec, const struct joules_reading *a,
 		if (!rec->selected[i])
 			continue;
 		const struct joules_sensor *js = joules_sensor(s->ctx, i);
-		int total = total_counted(s->ctx, rec->selected, i);
+		int total = joules_total_of(s->ctx, (const uint8_t *)rec->selected, i);
 		uint64_t uj;
 		double w;
 		fprintf(rec->f, "%.6f,%s,", t, js->id);
 		/*
 		 * Only the interval holding a reset is unknown: the ones after it
 		 * have watts again; the energy since the start stays unknown.
+		 * Inside a gap of power samples nothing is known yet: empty, not 0 W.
 		 */
-		/* Inside a gap of power samples nothing is known yet: empty, not 0 W. */
 		bool in_gap = (b[i].flags & JOULES_READING_GAP) &&
 			      (b[i].flags & JOULES_READING_PROVISIONAL);
 		if (!in_gap && sampler_watts(&a[i], &b[i], &w))
@@ -102,7 +101,7 @@ static int write_rows(struct recorder *rec, const struct joules_reading *a,
 		fputc(',', rec->f);
 		if (!in_gap && joules_delta(&s->first[i], &b[i], &uj) == 0)
 			fprintf(rec->f, "%.6f", (double)uj / 1e6);
-		fprintf(rec->f, ",%s\n", total == TOTAL_NONE ? "" : total_names[total]);
+		fprintf(rec->f, ",%s\n", total < 0 ? "" : joules_total_name(total));
 		warn_failed(rec, i, t);
 		if ((b[i].flags & JOULES_READING_GAP) && !rec->gap_noted[i]) {
 			rec->gap_noted[i] = true;
@@ -229,8 +228,7 @@ static int record_with(joules_ctx *ctx, const struct record_opts *o, char **cmd)
 	int rc = CLI_EXIT_FAILURE;
 	rec.warned = calloc(n ? n : 1, sizeof *rec.warned);
 	rec.gap_noted = calloc(n ? n : 1, sizeof *rec.gap_noted);
-	if (!selected || !rec.warned || !rec.gap_noted ||
-	    sampler_init(&rec.smp, ctx, o->interval_ns) < 0) {
+	if (!selected || !rec.warned || !rec.gap_noted || sampler_init(&rec.smp, ctx) < 0) {
 		fputs("joules record: out of memory\n", stderr);
 		goto out;
 	}

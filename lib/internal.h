@@ -16,6 +16,7 @@
 
 struct jl_backend;
 struct jl_sampler;
+struct jl_regions;
 
 /* One sensor: what the caller sees, plus what it takes to read it. */
 struct jl_sensor {
@@ -36,6 +37,7 @@ struct joules_ctx {
 	size_t n_sensors, cap_sensors;
 	void **backend_state; /* one slot per entry of jl_backends[] */
 	struct jl_sampler *sampler; /* NULL unless some sensor is sampled */
+	struct jl_regions *regions; /* regions, their sampler, baseline (region.h) */
 	char (*notes)[JL_MSG_LEN];  /* one per backend: why it found nothing */
 	size_t enumerating;         /* the backend whose enumerate() runs now */
 	char last_error[JL_MSG_LEN];

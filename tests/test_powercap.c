@@ -463,6 +463,10 @@ static void test_range_too_small_to_poll_is_refused(void)
 	CHECK_EQ_INT(joules_read(ctx, r, 2), 2);
 	CHECK_EQ_INT(r[0].status, JOULES_ERR_UNSUPPORTED);
 	CHECK_EQ_INT(r[1].status, 0);
+	/* The sampler follows the 25 ms one (half: 12.5 ms), not the refused one. */
+	CHECK_EQ_INT(joules_sampler_start(ctx, 100000, 0), 0);
+	CHECK_EQ_U64(joules_sampler_interval(ctx), 12500);
+	joules_sampler_stop(ctx);
 	joules_close(ctx);
 	fakesys_free(fs);
 }
