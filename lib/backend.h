@@ -21,14 +21,19 @@ struct jl_sample {
 struct jl_backend {
 	const char *name;
 	/*
+	 * Size of the backend's private context-wide data: the core allocates
+	 * it zeroed before enumerate() and frees it after shutdown(); 0: none
+	 * (priv is NULL).
+	 */
+	size_t priv_size;
+	/*
 	 * Find this backend's sensors and add them with jl_sensor_add(), set
 	 * each one's counter with jl_counter_init(). Sensors that this caller
 	 * cannot read are added too, marked with jl_sensor_unreadable().
 	 * Finding nothing returns 0. A negative return (out of memory) fails
-	 * joules_open(). `state` is this backend's slot for context-wide
-	 * state, handed back to shutdown().
+	 * joules_open().
 	 */
-	int (*enumerate)(joules_ctx *ctx, void **state);
+	int (*enumerate)(joules_ctx *ctx, void *priv);
 	/*
 	 * Read one readable sensor. Must not allocate or open files. On
 	 * failure return a negative enum joules_error after describing it
@@ -54,8 +59,8 @@ struct jl_backend {
 	int (*settle)(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading *r);
 	/* Free a sensor's data (optional; the core closes s->fd). */
 	void (*release)(struct jl_sensor *s);
-	/* Free the context-wide state (optional). */
-	void (*shutdown)(void *state);
+	/* Release what priv holds (optional); the core frees priv itself. */
+	void (*shutdown)(void *priv);
 };
 
 /* The table, NULL-terminated, in the order sensors are listed. */

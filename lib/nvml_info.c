@@ -93,7 +93,7 @@ JOULES_API int joules_gpu_info(joules_ctx *ctx, size_t index, struct joules_gpu_
 	memset(out, 0, sizeof *out);
 	out->size = size;
 	out->index = (uint32_t)index;
-	out->sensor = g->sensor;
+	out->sensor = jl_nvml_sensor(ctx, (unsigned)index);
 	copy(out->name, sizeof out->name, g->name);
 	copy(out->uuid, sizeof out->uuid, g->uuid);
 	copy(out->pci_bus_id, sizeof out->pci_bus_id, g->bus_id);

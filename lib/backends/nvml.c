@@ -547,7 +547,10 @@ static int add_gpu(joules_ctx *ctx, struct jl_nvml *nv, unsigned i)
 	struct gpu_data *d = calloc(1, sizeof *d);
 	if (!d)
 		return JOULES_ERR_NOMEM;
-	struct jl_sensor *s = jl_sensor_add(ctx, &jl_backend_nvml, id, name, JOULES_KIND_GPU);
+	struct jl_domain dom = jl_domain_none(JOULES_KIND_GPU);
+	snprintf(dom.device, sizeof dom.device, "%s", g->bus_id);
+	dom.alone = !g->bus_id[0];
+	struct jl_sensor *s = jl_sensor_add(ctx, &jl_backend_nvml, &dom, id, name);
 	if (!s) {
 		free(d);
 		return JOULES_ERR_NOMEM;
@@ -558,8 +561,6 @@ static int add_gpu(joules_ctx *ctx, struct jl_nvml *nv, unsigned i)
 	d->handle = g->handle;
 	d->index = i;
 	s->data = d;
-	g->sensor = (int)(ctx->n_sensors - 1);
-	snprintf(s->pub.device, sizeof s->pub.device, "%s", g->bus_id);
 	jl_counter_init(&s->counter, 0, 1, 1, 0);
 	s->pub.resolution_uj = 1;
 
@@ -591,12 +592,10 @@ static int add_gpu(joules_ctx *ctx, struct jl_nvml *nv, unsigned i)
 	return 0;
 }
 
-static int nvml_enumerate(joules_ctx *ctx, void **state)
+static int nvml_enumerate(joules_ctx *ctx, void *priv)
 {
-	struct jl_nvml *nv = jl_nvml_load();
-	if (!nv)
-		return JOULES_ERR_NOMEM;
-	*state = nv;
+	struct jl_nvml *nv = priv;
+	jl_nvml_load(nv, ctx->nvml_library);
 	/* No library, an unusable one, or no GPU: no sensors, and the note says why. */
 	if (nv->message[0])
 		jl_note(ctx, "%s", nv->message);
@@ -620,13 +619,14 @@ static void nvml_release(struct jl_sensor *s)
 	free(d);
 }
 
-static void nvml_shutdown(void *state)
+static void nvml_shutdown(void *priv)
 {
-	jl_nvml_unload(state);
+	jl_nvml_unload(priv);
 }
 
 const struct jl_backend jl_backend_nvml = {
 	.name = "nvml",
+	.priv_size = sizeof(struct jl_nvml),
 	.enumerate = nvml_enumerate,
 	.read = nvml_read,
 	.sample = nvml_sample,
@@ -637,8 +637,18 @@ const struct jl_backend jl_backend_nvml = {
 
 struct jl_nvml *jl_nvml_state(const struct joules_ctx *ctx)
 {
-	for (size_t b = 0; jl_backends[b]; b++)
-		if (jl_backends[b] == &jl_backend_nvml)
-			return ctx->backend_state[b];
+	for (size_t b = 0; b < ctx->n_sources; b++)
+		if (ctx->sources[b].backend == &jl_backend_nvml)
+			return ctx->sources[b].priv;
 	return NULL;
+}
+
+int jl_nvml_sensor(const struct joules_ctx *ctx, unsigned index)
+{
+	for (size_t i = 0; i < ctx->n_sensors; i++) {
+		const struct jl_sensor *s = &ctx->sensors[i];
+		if (s->backend == &jl_backend_nvml && ((const struct gpu_data *)s->data)->index == index)
+			return (int)i;
+	}
+	return -1;
 }
