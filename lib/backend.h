@@ -18,6 +18,16 @@ struct jl_sample {
 	uint32_t flags; /* JOULES_READING_* the reading gets (PROVISIONAL) */
 };
 
+/* Optional operations of a source of GPUs: what joules_gpu_*() ask. */
+struct jl_gpu_ops {
+	/* Its GPUs, or a negative enum joules_error when it is there but unusable. */
+	int (*count)(const void *priv);
+	/* Why it has no GPUs, or "". */
+	const char *(*error)(const void *priv);
+	/* Fill *out (size already checked) for its GPU `index`; errors via jl_fail(). */
+	int (*info)(joules_ctx *ctx, void *priv, size_t index, struct joules_gpu_info *out);
+};
+
 struct jl_backend {
 	const char *name;
 	/*
@@ -61,6 +71,8 @@ struct jl_backend {
 	void (*release)(struct jl_sensor *s);
 	/* Release what priv holds (optional); the core frees priv itself. */
 	void (*shutdown)(void *priv);
+	/* Optional: the source knows GPUs beyond their energy (joules_gpu_*). */
+	const struct jl_gpu_ops *gpu;
 };
 
 /* The table, NULL-terminated, in the order sensors are listed. */

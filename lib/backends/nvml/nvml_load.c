@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "../../internal.h"
 #include "nvml_api.h"
 
 #define NVML_DEFAULT_LIBRARY "libnvidia-ml.so.1"

@@ -173,9 +173,10 @@ int jl_nvml_error(nvmlReturn_t rc);
 void jl_nvml_explain(const struct jl_nvml *nv, nvmlReturn_t rc, const char *what, char *buf,
 		     size_t len);
 
-/* The NVML state of a context, or NULL when the NVML backend holds none. */
-struct jl_nvml *jl_nvml_state(const struct joules_ctx *ctx);
-/* The index of GPU `index`'s energy sensor, or -1. */
+/* The index of GPU `index`'s energy sensor in the context, or -1. */
 int jl_nvml_sensor(const struct joules_ctx *ctx, unsigned index);
+
+/* joules_gpu_*() for NVIDIA GPUs (nvml_info.c). */
+extern const struct jl_gpu_ops jl_nvml_gpu_ops;
 
 #endif
