@@ -37,11 +37,14 @@ struct jl_backend {
 	 */
 	size_t priv_size;
 	/*
-	 * Find this backend's sensors and add them with jl_sensor_add(), set
-	 * each one's counter with jl_counter_init(). Sensors that this caller
-	 * cannot read are added too, marked with jl_sensor_unreadable().
-	 * Finding nothing returns 0. A negative return (out of memory) fails
-	 * joules_open().
+	 * Find this backend's candidates and add them with jl_sensor_add(),
+	 * each with the domain it measures (facts, not numbering), its cost,
+	 * and its counter set with jl_counter_init(). Candidates this caller
+	 * cannot read are added too, marked with jl_sensor_unreadable(). The
+	 * core then merges the candidates of each domain (lib/domain.c): a
+	 * backend never looks at another's sensors. What it cannot understand
+	 * goes in jl_note(). Finding nothing returns 0. A negative return (out
+	 * of memory) fails joules_open().
 	 */
 	int (*enumerate)(joules_ctx *ctx, void *priv);
 	/*
@@ -75,7 +78,7 @@ struct jl_backend {
 	const struct jl_gpu_ops *gpu;
 };
 
-/* The table, NULL-terminated, in the order sensors are listed. */
+/* The table, NULL-terminated: the order sensors are listed in, and nothing more. */
 extern const struct jl_backend *const jl_backends[];
 
 #endif

@@ -110,6 +110,17 @@ static void chip_device(joules_ctx *ctx, struct chip *c)
 	snprintf(c->dev, sizeof c->dev, "%.63s", base ? base + 1 : target);
 }
 
+/*
+ * Chips that report AMD RAPL energy per socket (EsocketN) and per core
+ * (EcoreNNN): the kernel's amd_energy (Documentation/hwmon/amd_energy.rst,
+ * removed in Linux 5.13) and zenergy, its out-of-tree successor with the
+ * same labels, whose files any user may read.
+ */
+static bool rapl_chip(const char *name)
+{
+	return strcmp(name, "amd_energy") == 0 || strcmp(name, "zenergy") == 0;
+}
+
 static int chip_kind(const char *name)
 {
 	static const char *const gpus[] = {"amdgpu", "i915", "xe", "nouveau"};
@@ -470,7 +481,7 @@ static int add_chip(joules_ctx *ctx, const char *dir, bool *dangling)
 	chip_device(ctx, &c);
 	chip_id_device(&c);
 	c.kind = chip_kind(c.name);
-	c.amd_energy = strcmp(c.name, "amd_energy") == 0;
+	c.amd_energy = rapl_chip(c.name);
 	c.update_us = chip_ms(ctx, dir, "update_interval");
 
 	int r = 0;
