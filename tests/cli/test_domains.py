@@ -15,16 +15,18 @@ from clitest import AS_NOBODY, FAKESYS, JOULES, Skip, Tree, joules, main, need_r
 J = 1_000_000
 PMU = "bus/event_source/devices/power"
 
-# layout(s): (cpu J, dram J, platform J) when each powercap zone moves 1 J.
+# layout(s): (cpu J, dram J, platform J, gpu J) when each energy counter moves 1 J.
 LAYOUTS = {
-    ("psys-between",): (2, 2, 1),
-    ("psys-first",): (2, 2, 1),
-    ("psys-last",): (2, 2, 1),
-    ("per-die-perf",): (2, 2, None),  # two dies, no package zone above them
-    ("hex-zones",): (16, None, None),
-    ("laptop",): (1, None, 1),  # intel-rapl-mmio:0 is package-0 again
-    ("intel-2s", "perf-intel-2s"): (2, 2, "perf"),  # psys only through perf
-    ("amd-2s", "hwmon-amd-energy"): (2, None, None),  # Esocket0/1 are the packages
+    ("psys-between",): (2, 2, 1, None),
+    ("psys-first",): (2, 2, 1, None),
+    ("psys-last",): (2, 2, 1, None),
+    ("per-die-perf",): (2, 2, None, None),  # two dies, no package zone above them
+    ("hex-zones",): (16, None, None, None),
+    ("laptop",): (1, None, 1, None),  # intel-rapl-mmio:0 is package-0 again
+    ("intel-2s", "perf-intel-2s"): (2, 2, "perf", None),  # psys only through perf
+    ("amd-2s", "hwmon-amd-energy"): (2, None, None, None),  # Esocket0/1 are the packages
+    ("perf+powercap",): (1, None, None, None),
+    ("hwmon-xe", "hwmon-i915"): (None, None, None, 2),  # xe's pkg is inside its card
 }
 
 
@@ -67,7 +69,7 @@ def near(case, got, want, what):
 @test
 def every_domain_counted_once_with_every_source_readable(case):
     need_root()
-    for layouts, (cpu, dram, platform) in LAYOUTS.items():
+    for layouts, (cpu, dram, platform, gpu) in LAYOUTS.items():
         with Tree(*layouts) as t:
             perf_readable(t)
             doc = run_moving_each_by_1j(case, t)
@@ -76,11 +78,26 @@ def every_domain_counted_once_with_every_source_readable(case):
         near(case, tot.get("cpu_j"), cpu, f"{name}: total cpu")
         near(case, tot.get("dram_j"), dram, f"{name}: total dram")
         near(case, tot.get("platform_j"), platform, f"{name}: total platform")
+        near(case, tot.get("gpu_j"), gpu, f"{name}: total gpu")
         ids = [s["id"] for s in doc.get("sensors", [])]
         case.eq(len(ids), len(set(ids)), f"{name}: ids unique")
         domains = [(s["kind"], s["device"]) for s in doc.get("sensors", [])
                    if s["kind"] in ("cpu-package", "dram", "platform")]
         case.eq(len(domains), len(set(domains)), f"{name}: one sensor per domain: {domains}")
+
+
+@test
+def vangogh_soc_power_counted_once(case):
+    """slowPPT and fastPPT are one SoC power (5.03 W): the total is it, once."""
+    with Tree("vangogh") as t:
+        p = joules("run", "--json", "--", "sleep", "0.5", root=t.root)
+    doc = json.loads(p.stderr[p.stderr.index("{"):])
+    want = 5.03 * doc["duration_s"]
+    gpu = doc["totals"]["gpu_j"]
+    case.check(gpu is not None and abs(gpu - want) <= 0.1 * want,
+               f"total gpu {gpu} J, want {want:.3f} J (5.03 W x {doc['duration_s']} s)")
+    counted = [s["id"] for s in doc["sensors"] if s.get("counted_in") == "gpu"]
+    case.eq(counted, ["hwmon:amdgpu:0000:04:00.0:slowPPT"], "counted")
 
 
 @test
