@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "joules.h"
@@ -201,6 +202,13 @@ static void test_one_reader_whatever_the_sources(void)
 	fakesys_free(fs);
 }
 
+static int rmdir_in(const struct fakesys *fs, const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", fakesys_root(fs), rel);
+	return rmdir(path);
+}
+
 /* Van Gogh: slowPPT and fastPPT are one SoC power, one sensor. */
 static void test_vangogh_ppt_pair_is_one_sensor(void)
 {
@@ -214,6 +222,17 @@ static void test_vangogh_ppt_pair_is_one_sensor(void)
 		CHECK(s->flags & JOULES_SENSOR_INTEGRATED);
 	}
 	joules_close(ctx);
+	/* fastPPT unreadable (a directory stands in for power2_average): slowPPT reads. */
+	CHECK_EQ_INT(fakesys_remove(fs, "class/hwmon/hwmon20/power2_average"), 0);
+	CHECK_EQ_INT(fakesys_mkdir(fs, "class/hwmon/hwmon20/power2_average"), 0);
+	ctx = test_open(fs);
+	CHECK_EQ_U64(joules_sensor_count(ctx), 1);
+	struct joules_reading r;
+	CHECK_EQ_INT(joules_read(ctx, &r, 1), 1);
+	CHECK_EQ_INT(r.status, 0);
+	joules_close(ctx);
+	CHECK_EQ_INT(rmdir_in(fs, "class/hwmon/hwmon20/power2_average"), 0);
+	CHECK_EQ_INT(fakesys_write(fs, "class/hwmon/hwmon20/power2_average", "4090000\n"), 0);
 	/* fastPPT alone (no power1): still one sensor, of the same domain. */
 	CHECK_EQ_INT(fakesys_remove(fs, "class/hwmon/hwmon20/power1_input"), 0);
 	CHECK_EQ_INT(fakesys_remove(fs, "class/hwmon/hwmon20/power1_average"), 0);
