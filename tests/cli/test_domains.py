@@ -87,6 +87,34 @@ def every_domain_counted_once_with_every_source_readable(case):
 
 
 @test
+def every_rig_layout_lists_each_domain_once(case):
+    """Every layout of the rig, as `joules list` shows it: unique ids, one
+    sensor per CPU domain (kind and socket/die), every RAPL core in a package."""
+    import subprocess
+    names = subprocess.run([FAKESYS, "layouts"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    case.check(len(names) >= 20, f"layouts: {names}")
+    for name in names:
+        with Tree(name) as t:
+            p = joules("list", "--json", root=t.root)
+        if not case.eq(p.returncode, 0, f"{name}: list exit status; {p.stderr}"):
+            continue
+        sensors = json.loads(p.stdout)["sensors"]
+        ids = [s["id"] for s in sensors]
+        case.eq(len(ids), len(set(ids)), f"{name}: ids unique")
+        cpu = [(s["kind"], s["device"]) for s in sensors
+               if s["kind"] in ("cpu-package", "dram", "platform") and "#" not in s["id"]]
+        case.eq(len(cpu), len(set(cpu)), f"{name}: one sensor per CPU domain: {cpu}")
+        for s in sensors:
+            if s["kind"] in ("cpu-core", "uncore") and s["device"].startswith("socket"):
+                sock = s["device"].split()[1]
+                has_pkg = any(x["kind"] == "cpu-package" and x["device"].split()[1:2] == [sock]
+                              for x in sensors if x["device"].startswith("socket"))
+                case.check(not has_pkg or s["parent"] is not None,
+                           f"{name}: {s['id']} on {s['device']} is in no package")
+
+
+@test
 def vangogh_soc_power_counted_once(case):
     """slowPPT and fastPPT are one SoC power (5.03 W): the total is it, once."""
     with Tree("vangogh") as t:
