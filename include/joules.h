@@ -117,7 +117,10 @@ struct joules_sensor {
 	/*
 	 * Other sources that expose this same domain, which joules did not
 	 * use so as not to count it twice: "perf", "powercap (unreadable)",
-	 * or "" when none.
+	 * "perf, hwmon" (comma-separated; "..." ends a list that does not
+	 * fit), or "" when none. The reader is chosen by the domain model
+	 * (docs/design.md): readable first, then a counter over integrated
+	 * power, then the cheaper read.
 	 */
 	char also[JOULES_SOURCE_LEN * 2];
 };

@@ -109,6 +109,18 @@ static void append(char *buf, size_t len, const char *a, const char *b)
 	buf[used] = '\0';
 }
 
+/* Add a source to `also` whole, or "..." when it does not fit (the reason has the rest). */
+static void add_also(char *also, size_t len, const char *item)
+{
+	size_t used = strlen(also), sep = used ? 2 : 0;
+	if (used >= 3 && strcmp(also + used - 3, "...") == 0)
+		return;
+	if (used + sep + strlen(item) < len)
+		append(also, len, sep ? ", " : "", item);
+	else if (used + sep + 3 < len)
+		append(also, len, sep ? ", " : "", "...");
+}
+
 /*
  * `win` reads the domain; the others of its group (group[k] == g) are
  * named in `also` (once per source), lend their fix to an unreadable
@@ -131,8 +143,7 @@ static void settle_group(joules_ctx *ctx, const size_t *group, size_t g, size_t 
 				named = j != win && group[j] == g &&
 					ctx->sensors[j].backend == o->backend;
 			if (!named)
-				append(w->pub.also, sizeof w->pub.also, w->pub.also[0] ? ", " : "",
-				       item);
+				add_also(w->pub.also, sizeof w->pub.also, item);
 			if (!(w->pub.flags & JOULES_SENSOR_READABLE) && o->fix[0]) {
 				char how[JOULES_SOURCE_LEN + 32];
 				snprintf(how, sizeof how, "; or let %.15s read it: ", o->backend->name);

@@ -14,6 +14,7 @@
 
 static const struct jl_backend alpha = {.name = "alpha"};
 static const struct jl_backend beta = {.name = "beta"};
+static const struct jl_backend gamma_source = {.name = "powercap-gamma"};
 
 struct cand {
 	const struct jl_backend *b;
@@ -25,10 +26,11 @@ struct cand {
 static const char *reader(const struct cand *c, size_t n, char *also, size_t also_len)
 {
 	joules_ctx *ctx = calloc(1, sizeof *ctx);
-	ctx->sources = calloc(2, sizeof *ctx->sources);
-	ctx->n_sources = 2;
+	ctx->sources = calloc(3, sizeof *ctx->sources);
+	ctx->n_sources = 3;
 	ctx->sources[0].backend = &alpha;
 	ctx->sources[1].backend = &beta;
+	ctx->sources[2].backend = &gamma_source;
 	struct jl_domain dom = jl_domain_none(JOULES_KIND_CPU_PACKAGE);
 	dom.package = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -103,6 +105,16 @@ static void test_same_source_twice(void)
 	CHECK(strcmp(also, "|") == 0);
 }
 
+/* More sources than `also` holds: whole names, then "...". */
+static void test_also_cut_between_sources(void)
+{
+	char also[600];
+	struct cand c[] = {{&alpha, true, false, 1}, {&beta, false, false, 2},
+			   {&gamma_source, false, false, 3}};
+	CHECK(strcmp(reader(c, 3, also, sizeof also), "alpha") == 0);
+	CHECK(strcmp(also, "beta (unreadable), ...|") == 0);
+}
+
 int main(void)
 {
 	static const struct test tests[] = {
@@ -112,6 +124,7 @@ int main(void)
 		TEST(test_tie_by_source_name),
 		TEST(test_unreadable_gets_the_others_fix),
 		TEST(test_same_source_twice),
+		TEST(test_also_cut_between_sources),
 	};
 	return run_tests(tests, sizeof tests / sizeof tests[0]);
 }
