@@ -55,7 +55,8 @@ void jl_domain_name(const struct jl_domain *dom, const char *id, const char *nam
 		snprintf(pub->id, sizeof pub->id, "%s", id);
 		snprintf(pub->name, sizeof pub->name, "%s", name ? name : id);
 	}
-	if (dom->package >= 0 && dom->die >= 0)
+	/* One CPU's counter is placed by its die but shown on its socket. */
+	if (dom->package >= 0 && dom->die >= 0 && dom->cpu < 0)
 		snprintf(pub->device, sizeof pub->device, "socket %d die %d", dom->package, dom->die);
 	else if (dom->package >= 0)
 		snprintf(pub->device, sizeof pub->device, "socket %d", dom->package);

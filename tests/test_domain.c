@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "joules.h"
+#include "layouts.h"
 #include "testutil.h"
 
 #define J 1000000ull
@@ -261,6 +262,41 @@ static void test_amd_energy_sockets_are_the_packages(void)
 	fakesys_free(fs);
 }
 
+/*
+ * Per-die zones beside amd_energy: each Ecore sits in its die's zone (its
+ * die_id), each die in its socket's package, which only amd_energy has.
+ */
+static void test_amd_energy_cores_in_their_die(void)
+{
+	static const struct expect e[] = {
+		{"rapl:package-0", "socket 0", NULL, 10 * J, "hwmon", ""},
+		{"rapl:package-0-die-1", "socket 0 die 1", "rapl:package-0", 3 * J, "powercap", ""},
+		{"rapl:package-1-die-3", "socket 1 die 3", "rapl:package-1", 23 * J, "powercap", ""},
+		{"hwmon:amd_energy:Ecore001", "socket 0", "rapl:package-0-die-1", 2 * J, "hwmon", ""},
+		{"hwmon:amd_energy:Ecore003", "socket 1", "rapl:package-1-die-3", 4 * J, "hwmon", ""},
+	};
+	struct fakesys *fs = TEST_TREE("hex-zones", "hwmon-amd-energy");
+	static const unsigned die[] = {0, 1, 0, 3};
+	for (unsigned cpu = 0; cpu < 4; cpu++)
+		CHECK_EQ_INT(fakesys_cpu(fs, cpu, cpu / 2, die[cpu]), 0);
+	joules_ctx *ctx = test_open(fs);
+	CHECK_EQ_U64(joules_sensor_count(ctx), 32 + 2 + 4); /* dies and cores, sockets, Ecores */
+	struct joules_reading r[64];
+	joules_read(ctx, r, 64);
+	for (size_t k = 0; k < sizeof e / sizeof e[0]; k++) {
+		int i = test_find(ctx, e[k].id);
+		if (i < 0)
+			continue;
+		const struct joules_sensor *s = joules_sensor(ctx, (size_t)i);
+		CHECK(strcmp(s->device, e[k].device) == 0);
+		CHECK(strcmp(s->source, e[k].source) == 0);
+		CHECK_EQ_INT(s->parent, e[k].parent ? joules_sensor_find(ctx, e[k].parent) : -1);
+		CHECK_EQ_U64(r[i].energy_uj, e[k].energy_uj);
+	}
+	joules_close(ctx);
+	fakesys_free(fs);
+}
+
 int main(void)
 {
 	static const struct test tests[] = {
@@ -274,6 +310,7 @@ int main(void)
 		TEST(test_one_reader_whatever_the_sources),
 		TEST(test_vangogh_ppt_pair_is_one_sensor),
 		TEST(test_amd_energy_sockets_are_the_packages),
+		TEST(test_amd_energy_cores_in_their_die),
 	};
 	return run_tests(tests, sizeof tests / sizeof tests[0]);
 }
