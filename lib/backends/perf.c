@@ -4,8 +4,8 @@
  * <root>/bus/event_source/devices/power/ with `type`, `cpumask`, the `format`
  * directory and events/energy-* (each with .scale and .unit).
  *
- * Each energy-* event is opened with perf_event_open on one CPU per package
- * (the cpumask lists one per package); energy-psys covers the platform and
+ * Each energy-* event is opened with perf_event_open on each CPU of the
+ * cpumask (one per package, or per die); energy-psys covers the platform and
  * is opened once. The kernel keeps a 64-bit count of .scale joules per
  * count, so the counter never wraps and is converted with an exact fraction.
  *
@@ -451,11 +451,11 @@ static int perf_enumerate(joules_ctx *ctx, void *priv)
 			describe_event(pmu, ents[i]->d_name, &evs[i]);
 		qsort(evs, (size_t)n, sizeof *evs, by_domain);
 		/* A PMU without a usable cpumask still lists its domains, once. */
-		size_t packages = pmu->err ? 1 : pmu->n_cpus;
-		for (size_t pkg = 0; pkg < packages && r == 0; pkg++)
+		size_t places = pmu->err ? 1 : pmu->n_cpus;
+		for (size_t at = 0; at < places && r == 0; at++)
 			for (int i = 0; i < n && r == 0; i++)
-				if (evs[i].per_package || pkg == 0)
-					r = add_event(ctx, pmu, &evs[i], pkg);
+				if (evs[i].per_package || at == 0)
+					r = add_event(ctx, pmu, &evs[i], at);
 	}
 	if (r == 0 && pmu->last_open_ns)
 		settle(pmu->last_open_ns);
