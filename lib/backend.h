@@ -74,6 +74,17 @@ struct jl_backend {
 	void (*release)(struct jl_sensor *s);
 	/* Release what priv holds (optional); the core frees priv itself. */
 	void (*shutdown)(void *priv);
+	/*
+	 * Optional: release() and shutdown() for joules_close() in a fork()
+	 * child of the process that opened the context. Another thread of the
+	 * parent (the sampler) may have held any lock at the fork, and a
+	 * library's session (NVML) stays with the parent: free memory only;
+	 * never lock, destroy a lock or call the library. When NULL,
+	 * release() and shutdown() are called there, so they must then be
+	 * just as safe (free, and the core closes s->fd).
+	 */
+	void (*release_forked)(struct jl_sensor *s);
+	void (*shutdown_forked)(void *priv);
 	/* Optional: the source knows GPUs beyond their energy (joules_gpu_*). */
 	const struct jl_gpu_ops *gpu;
 };

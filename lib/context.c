@@ -62,24 +62,46 @@ JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root)
 	return joules_open_with(ret, &opts);
 }
 
+/* In a fork() child, each backend's forked variant when it has one (backend.h). */
+static void release_sensor(struct jl_sensor *s, bool forked)
+{
+	if (forked && s->backend->release_forked)
+		s->backend->release_forked(s);
+	else if (s->backend->release)
+		s->backend->release(s);
+}
+
+static void shutdown_backend(const struct jl_backend *b, void *state, bool forked)
+{
+	if (forked && b->shutdown_forked)
+		b->shutdown_forked(state);
+	else if (b->shutdown)
+		b->shutdown(state);
+}
+
 JOULES_API void joules_close(joules_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	jl_sampler_stop(ctx);
+	/* A fork() child frees its copy: no thread to join, no lock to take. */
+	bool forked = jl_fork_guard_forked(&ctx->fork_guard);
+	if (forked)
+		jl_sampler_forget(ctx);
+	else
+		jl_sampler_stop(ctx);
 	for (size_t i = 0; i < ctx->n_sensors; i++) {
 		struct jl_sensor *s = &ctx->sensors[i];
-		if (s->backend->release)
-			s->backend->release(s);
+		release_sensor(s, forked);
 		if (s->fd >= 0)
 			close(s->fd);
 	}
 	for (size_t b = 0; b < ctx->n_sources; b++) {
 		struct jl_source *src = &ctx->sources[b];
-		if (src->backend->shutdown && src->priv)
-			src->backend->shutdown(src->priv);
+		if (src->priv)
+			shutdown_backend(src->backend, src->priv, forked);
 		free(src->priv);
 	}
+	jl_fork_guard_free(&ctx->fork_guard);
 	free(ctx->sources);
 	free(ctx->sensors);
 	free(ctx);

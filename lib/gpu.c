@@ -40,6 +40,9 @@ JOULES_API int joules_gpu_info(joules_ctx *ctx, size_t index, struct joules_gpu_
 {
 	if (!ctx || !out || out->size < sizeof *out)
 		return JOULES_ERR_INVALID;
+	int r = jl_fork_check(ctx, "joules_gpu_info");
+	if (r < 0)
+		return r;
 	size_t first = 0;
 	for (size_t b = 0; b < ctx->n_sources; b++) {
 		struct jl_source *src = &ctx->sources[b];

@@ -178,6 +178,7 @@ JOULES_API int joules_open_with(joules_ctx **ret, const struct joules_open_opts 
 	joules_ctx *ctx = calloc(1, sizeof *ctx);
 	if (!ctx)
 		return refuse(opts, JOULES_ERR_NOMEM, NULL, "joules_open_with: out of memory");
+	jl_fork_guard_init(&ctx->fork_guard);
 	snprintf(ctx->sysfs_root, sizeof ctx->sysfs_root, "%s", root);
 	size_t len = strlen(ctx->sysfs_root);
 	while (len > 1 && ctx->sysfs_root[len - 1] == '/')

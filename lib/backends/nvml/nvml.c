@@ -382,19 +382,39 @@ static int nvml_enumerate(joules_ctx *ctx, void *priv)
 	return 0;
 }
 
-static void nvml_release(struct jl_sensor *s)
+/* In a fork() child the parent's sampler may hold d->lock: it is left as it is. */
+static void nvml_release_forked(struct jl_sensor *s)
 {
 	struct gpu_data *d = s->data;
 	if (!d)
 		return;
-	pthread_mutex_destroy(&d->lock);
 	free(d->hist);
 	free(d);
+}
+
+static void nvml_release(struct jl_sensor *s)
+{
+	struct gpu_data *d = s->data;
+	if (d)
+		pthread_mutex_destroy(&d->lock);
+	nvml_release_forked(s);
 }
 
 static void nvml_shutdown(void *priv)
 {
 	jl_nvml_unload(priv);
+}
+
+/*
+ * In a fork() child: nothing to undo. NVML's session is the parent's (its
+ * state is not usable across fork: a child calls nvmlInit for its own), and
+ * another thread of the parent may have been inside NVML at the fork, so
+ * neither nvmlShutdown nor dlclose (which runs the library's destructors)
+ * is called; the core frees the child's copy of priv.
+ */
+static void nvml_shutdown_forked(void *priv)
+{
+	(void)priv;
 }
 
 int jl_nvml_sensor(const joules_ctx *ctx, unsigned index)
@@ -416,5 +436,7 @@ const struct jl_backend jl_backend_nvml = {
 	.settle = nvml_settle,
 	.release = nvml_release,
 	.shutdown = nvml_shutdown,
+	.release_forked = nvml_release_forked,
+	.shutdown_forked = nvml_shutdown_forked,
 	.gpu = &jl_nvml_gpu_ops,
 };

@@ -201,3 +201,4 @@ void jl_nvml_unload(struct jl_nvml *nv)
 	if (nv->dl)
 		dlclose(nv->dl);
 }
+
