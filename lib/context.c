@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "domain.h"
+#include "region.h"
 #include "sampler.h"
 
 uint64_t jl_now_ns(void)
@@ -85,6 +86,7 @@ JOULES_API void joules_close(joules_ctx *ctx)
 		return;
 	/* A fork() child frees its copy: no thread to join, no lock to take. */
 	bool forked = jl_fork_guard_forked(&ctx->fork_guard);
+	jl_regions_free(ctx, forked);
 	if (forked)
 		jl_sampler_forget(ctx);
 	else

@@ -16,6 +16,7 @@
 
 struct jl_backend;
 struct jl_sampler;
+struct jl_regions;
 
 /*
  * Which physical domain a sensor measures, from facts (a zone's name, the
@@ -72,6 +73,7 @@ struct joules_ctx {
 	struct jl_source *sources;  /* the backends this context uses, in table order */
 	size_t n_sources;
 	struct jl_sampler *sampler; /* NULL unless some sensor is sampled */
+	struct jl_regions *regions; /* regions, their sampler, baseline (region.h) */
 	size_t enumerating;         /* the source whose enumerate() runs now */
 	char last_error[JL_MSG_LEN];
 	struct jl_fork_guard fork_guard; /* armed first thing in joules_open() */
