@@ -20,7 +20,8 @@
  * calibrated; the counter never makes it jump (a step placed 50 ms wrong
  * would put ±P x 50 ms into any region around it). Without the history the
  * instant field (every 5 ms) or the 1 s average is integrated, unsettled.
- * docs/nvml.md gives the method, its limits and figures.
+ * docs/nvml.md gives the method, its limits and figures. This file talks
+ * to NVML; the estimate itself is nvml_estimator.c, pure arithmetic.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -28,35 +29,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "../backend.h"
-#include "../gap.h"
-#include "../integrator.h"
-#include "../nvml_api.h"
-#include "../history.h"
+#include "../../backend.h"
+#include "../../gap.h"
+#include "nvml_api.h"
+#include "nvml_estimator.h"
 
 #define HISTORY_SAMPLE_US 20000u  /* nvmlDeviceGetSamples: one new sample per ~20 ms */
 #define POWER_SAMPLE_US 5000u     /* instant power: ~3 µs a call */
 #define AVERAGE_SAMPLE_US 20000u  /* nvmlDeviceGetPowerUsage: a 1 s average anyway */
 #define COUNTER_ONLY_SAMPLE_US 100000u
 #define COUNTER_POLL_NS 100000000ull /* the counter moves every ~100 ms */
-/* Relative error allowed to integrated power between counter steps. */
-#define INTEGRATION_ERROR_DIV 20u /* 5% */
-/* Counter steps kept to calibrate the gain: ~12 s at one step per 100 ms. */
-#define STEPS 128
-/* Counter steps waiting for the power samples that cover them. */
-#define PENDING 16
-/* Calibrate only over at least this long. */
-#define CALIBRATE_MIN_NS 2000000000ull
-/*
- * The pull toward the counter changes the power scale by at most this: a
- * step is known only to ± half the poll gap (~50-60 ms), so one step's
- * difference is noise of ±P × 55 ms, which over a span of idle history
- * scaled the power of the first second of a load by up to +17% (measured,
- * docs/validation.md, run 4). 1% still covers the samples' own bias (~0.3%).
- */
-#define PULL_MAX 0.01
-/* Extrapolate the last power sample over at most this long. */
-#define EXTRAPOLATE_MAX_NS 1000000000ull
 /* A reading whose samples have not come after this long is final as it is. */
 #define SETTLE_GIVE_UP_NS 1000000000ull
 /* The driver's history holds ~2.4 s; more than this is asked for at once. */
@@ -64,44 +46,16 @@
 
 const struct jl_backend jl_backend_nvml;
 
-enum power_source { POWER_NONE, POWER_HISTORY, POWER_INSTANT, POWER_AVERAGE };
-
-struct step {
-	uint64_t c_uj, ig_uj, t_ns, phase_uj; /* phase_uj: the energy of half its poll gap */
-};
-
 struct gpu_data {
 	pthread_mutex_t lock;
 	const struct jl_nvml *nv; /* the function table, read-only after enumeration */
 	nvmlDevice_t handle;
 	unsigned index;
-	enum power_source power;
-	bool has_counter;
-	uint64_t limit_uw;        /* enforced power limit, 0 when unknown */
 	unsigned long long seen_us; /* newest driver sample taken (its timestamp) */
-
-	/* Below: written by the sampler thread, read by read(), under lock. */
-	struct jl_integrator ig;  /* power integrated since the context opened */
-	struct jl_history *hist;  /* POWER_HISTORY: the estimate at each sample */
-	uint64_t counter_mj;      /* last counter value seen */
 	uint64_t next_poll_ns;
-	uint64_t poll_ns, poll_ig_uj; /* time and ig.uj of the last counter poll */
-	/*
-	 * The estimate: est_uj where ig.uj was est_ig_uj, then gain × the power
-	 * integrated since. diff_uj: the counter minus the estimate at the last
-	 * step, step_est_uj the estimate there; phase_unc_uj: the energy of
-	 * half the poll gap around that step.
-	 */
-	uint64_t est_uj, est_ig_uj, phase_unc_uj, step_est_uj;
-	int64_t diff_uj;
-	double gain, ratio; /* gain: ratio (counter / power integral) + the pull */
-	struct step steps[STEPS];
-	unsigned n_steps, next_step;
-	/* Counter steps not yet calibrated with: value, time, ± half the poll gap. */
-	struct pending { uint64_t c_uj, t_ns, half_ns; } pending[PENDING];
-	unsigned n_pending;
-	uint64_t reported_uj;     /* last value returned: readings never go back */
-	bool polled;
+	/* Below: written by the sampler thread, read by read(), under lock. */
+	struct jl_gpu_est est;
+	struct jl_history *hist;  /* est's history (POWER_HISTORY), owned here */
 	bool lost;
 	int power_err, counter_err; /* enum joules_error of the last failed call, or 0 */
 	struct jl_gap power_gap, counter_gap; /* calls skipped as transient failures */
@@ -124,7 +78,7 @@ static uint64_t value_u64(nvmlValueType_t type, nvmlValue_t v)
 static nvmlReturn_t read_power(const struct gpu_data *d, uint64_t *uw)
 {
 	const struct jl_nvml_fns *fn = &d->nv->fn;
-	if (d->power == POWER_AVERAGE) {
+	if (d->est.power == JL_EST_POWER_AVERAGE) {
 		unsigned mw;
 		nvmlReturn_t rc = fn->DeviceGetPowerUsage(d->handle, &mw);
 		*uw = (uint64_t)mw * 1000u;
@@ -155,139 +109,6 @@ static void note_failure(struct gpu_data *d, nvmlReturn_t rc, const char *call, 
 	*slot = jl_nvml_error(rc);
 }
 
-/* The estimate at integrator value ig_uj (not before the last rebase). */
-static uint64_t estimate_at(const struct gpu_data *d, uint64_t ig_uj)
-{
-	double since = ig_uj > d->est_ig_uj ? (double)(ig_uj - d->est_ig_uj) : 0.0;
-	return d->est_uj + (uint64_t)(d->gain * since);
-}
-
-/* The history's newest point: now, as far as the samples go. */
-static void record(struct gpu_data *d)
-{
-	if (d->hist && d->ig.primed)
-		jl_history_add(d->hist, (struct jl_history_point){d->ig.last_ns, d->ig.uj,
-								   estimate_at(d, d->ig.uj)});
-}
-
-/* Restart the estimate from counter value c_uj, where the integral is ig_uj. */
-static void restart(struct gpu_data *d, uint64_t c_uj, uint64_t ig_uj)
-{
-	d->est_uj = d->reported_uj = d->step_est_uj = c_uj;
-	d->est_ig_uj = ig_uj;
-	d->diff_uj = 0;
-	d->n_steps = d->next_step = d->n_pending = 0;
-	if (d->hist) {
-		jl_history_clear(d->hist);
-		record(d);
-	}
-}
-
-/*
- * The counter was c_uj where the power integral was ig_mid and the estimate
- * est_mid, each to ±phase_uj (the step's time is known to ± half the poll
- * gap): rebase the estimate at the newest integral with the old gain (it
- * never jumps) and keep the difference. Over the kept steps the counter's
- * energy / the power integral is the ratio to within the two ends' phase
- * energies / the span: the ratio moves only as far as needed to lie within
- * that (so a span of idle history cannot rescale a load by one step's
- * timing). The gain is the ratio plus a pull of difference / span, at most
- * PULL_MAX, that brings the estimate back to the counter over the next such
- * span: the estimate follows the counter in the long run.
- */
-static void calibrate(struct gpu_data *d, uint64_t c_uj, uint64_t ig_mid, uint64_t est_mid,
-		      uint64_t phase_uj, uint64_t t_ns)
-{
-	d->diff_uj = (int64_t)(c_uj - est_mid);
-	d->step_est_uj = est_mid;
-	d->est_uj = estimate_at(d, d->ig.uj);
-	d->est_ig_uj = d->ig.uj;
-	d->phase_unc_uj = phase_uj;
-	struct step *oldest = &d->steps[d->n_steps < STEPS ? 0 : d->next_step];
-	if (d->n_steps && t_ns - oldest->t_ns >= CALIBRATE_MIN_NS && ig_mid > oldest->ig_uj) {
-		double span = (double)(ig_mid - oldest->ig_uj);
-		double r = (double)(c_uj - oldest->c_uj) / span;
-		double u = (double)(phase_uj + oldest->phase_uj) / span;
-		if (r > 0.5 && r < 2.0) { /* else the power readings are not this counter's */
-			if (d->ratio < r - u)
-				d->ratio = r - u;
-			else if (d->ratio > r + u)
-				d->ratio = r + u;
-			double pull = (double)d->diff_uj / span;
-			pull = pull > PULL_MAX ? PULL_MAX : pull < -PULL_MAX ? -PULL_MAX : pull;
-			d->gain = d->ratio + pull;
-		}
-	}
-	d->steps[d->next_step] = (struct step){c_uj, ig_mid, t_ns, phase_uj};
-	d->next_step = (d->next_step + 1) % STEPS;
-	if (d->n_steps < STEPS)
-		d->n_steps++;
-}
-
-/* Calibrate with the pending counter steps that the samples now cover. */
-static void settle_steps(struct gpu_data *d)
-{
-	unsigned done = 0;
-	for (; done < d->n_pending; done++) {
-		struct pending *p = &d->pending[done];
-		struct jl_history_point mid, lo, hi;
-		if (jl_history_at(d->hist, p->t_ns + p->half_ns, &hi) == JL_HISTORY_LATER)
-			break;
-		if (jl_history_at(d->hist, p->t_ns, &mid) != JL_HISTORY_FOUND ||
-		    jl_history_at(d->hist, p->t_ns - p->half_ns, &lo) != JL_HISTORY_FOUND)
-			continue; /* older than the history: nothing to place it with */
-		calibrate(d, p->c_uj, mid.ig_uj, mid.est_uj, (hi.est_uj - lo.est_uj) / 2u, p->t_ns);
-	}
-	memmove(d->pending, d->pending + done, (d->n_pending - done) * sizeof d->pending[0]);
-	d->n_pending -= done;
-}
-
-/*
- * The counter stepped to c_uj between the previous poll and this one: its
- * time is the midpoint, ± half the gap. With sample history, wait for the
- * samples that cover it; else place it on the integral as it is now.
- */
-static void counter_step(struct gpu_data *d, uint64_t c_uj, uint64_t now_ns)
-{
-	uint64_t half = (now_ns - d->poll_ns) / 2u;
-	if (d->hist) {
-		if (d->n_pending == PENDING) { /* samples stalled: drop the oldest */
-			memmove(d->pending, d->pending + 1, (PENDING - 1) * sizeof d->pending[0]);
-			d->n_pending--;
-		}
-		d->pending[d->n_pending++] = (struct pending){c_uj, now_ns - half, half};
-		settle_steps(d);
-		return;
-	}
-	uint64_t ig_mid = d->poll_ig_uj + (d->ig.uj - d->poll_ig_uj) / 2u;
-	calibrate(d, c_uj, ig_mid, estimate_at(d, ig_mid), (d->ig.uj - d->poll_ig_uj) / 2u, now_ns);
-}
-
-/* A counter value read at now_ns; a drop is a driver reset. */
-static void take_counter(struct gpu_data *d, uint64_t mj, uint64_t now_ns)
-{
-	uint64_t ig_now = d->ig.uj, c_uj = mj * 1000u;
-	if (!d->polled) {
-		restart(d, c_uj, ig_now);
-		d->phase_unc_uj = d->ig.last_uw / 10u; /* the value can be a step (100 ms) old */
-	} else if (mj < d->counter_mj) {
-		/* read() reports the drop, so the core counts the reset. */
-		restart(d, c_uj, ig_now);
-		d->phase_unc_uj = (ig_now - d->poll_ig_uj) / 2u;
-	} else if (mj != d->counter_mj) {
-		if (d->power == POWER_NONE) { /* nothing to place it with: one step */
-			d->phase_unc_uj = c_uj - d->est_uj;
-			d->est_uj = d->step_est_uj = c_uj;
-		} else {
-			counter_step(d, c_uj, now_ns);
-		}
-	}
-	d->polled = true;
-	d->counter_mj = mj;
-	d->poll_ns = now_ns;
-	d->poll_ig_uj = ig_now;
-}
-
 static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
@@ -298,7 +119,7 @@ static uint64_t clock_ns(clockid_t id)
 /*
  * New driver samples since the last call. Each is the mean power over the
  * window since the one before, stamped (CLOCK_REALTIME µs) at its end: the
- * integral runs flat over each window, on the monotonic clock.
+ * estimator takes it on the monotonic clock.
  */
 static nvmlReturn_t fetch_samples(struct gpu_data *d, nvmlSample_t *buf)
 {
@@ -311,7 +132,7 @@ static nvmlReturn_t fetch_samples(struct gpu_data *d, nvmlSample_t *buf)
 	if (rc != NVML_SUCCESS)
 		return rc;
 	uint64_t mono = clock_ns(CLOCK_MONOTONIC), real = clock_ns(CLOCK_REALTIME);
-	bool first = !d->ig.primed;
+	bool first = !d->est.ig.primed;
 	for (unsigned i = 0; i < n && i < MAX_SAMPLES; i++) {
 		unsigned long long us = buf[i].timeStamp;
 		/* The first call returns the whole history: start at its newest sample. */
@@ -319,16 +140,11 @@ static nvmlReturn_t fetch_samples(struct gpu_data *d, nvmlSample_t *buf)
 			continue;
 		d->seen_us = us;
 		uint64_t t = us * 1000u - (real - mono);
-		uint64_t uw = value_u64(type, buf[i].sampleValue) * 1000u;
 		if (t > mono) /* a clock step: never place power in the future */
 			t = mono;
-		if (d->ig.primed && t > d->ig.last_ns)
-			jl_integrator_add(&d->ig, uw, d->ig.last_ns); /* flat over the window */
-		jl_integrator_add(&d->ig, uw, t);
-		record(d);
+		jl_est_window(&d->est, value_u64(type, buf[i].sampleValue) * 1000u, t);
 	}
-	if (d->n_pending)
-		settle_steps(d);
+	jl_est_windows_done(&d->est);
 	return NVML_SUCCESS;
 }
 
@@ -338,7 +154,7 @@ static void nvml_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
 	struct gpu_data *d = s->data;
 	if (d->lost) /* only the sampler writes it, so no lock is needed to look */
 		return;
-	if (d->power == POWER_HISTORY) {
+	if (d->est.power == JL_EST_POWER_HISTORY) {
 		nvmlSample_t buf[MAX_SAMPLES];
 		pthread_mutex_lock(&d->lock);
 		nvmlReturn_t rc = fetch_samples(d, buf);
@@ -350,26 +166,26 @@ static void nvml_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
 			note_failure(d, rc, "nvmlDeviceGetSamples(NVML_TOTAL_POWER_SAMPLES)",
 				     &d->power_err);
 		pthread_mutex_unlock(&d->lock);
-	} else if (d->power != POWER_NONE) {
+	} else if (d->est.power != JL_EST_POWER_NONE) {
 		uint64_t uw = 0;
 		nvmlReturn_t rc = read_power(d, &uw);
 		uint64_t t = jl_now_ns();
 		pthread_mutex_lock(&d->lock);
 		if (rc == NVML_SUCCESS) {
-			if (d->ig.primed && t > d->ig.last_ns)
-				jl_gap_close(&d->power_gap, t - d->ig.last_ns, d->ig.last_uw, uw);
-			jl_integrator_add(&d->ig, uw, t);
+			if (d->est.ig.primed && t > d->est.ig.last_ns)
+				jl_gap_close(&d->power_gap, t - d->est.ig.last_ns, d->est.ig.last_uw, uw);
+			jl_est_power(&d->est, uw, t);
 			d->power_err = 0;
 		} else {
 			note_failure(d, rc,
-				     d->power == POWER_INSTANT
+				     d->est.power == JL_EST_POWER_INSTANT
 					     ? "nvmlDeviceGetFieldValues(NVML_FI_DEV_POWER_INSTANT)"
 					     : "nvmlDeviceGetPowerUsage",
 				     &d->power_err);
 		}
 		pthread_mutex_unlock(&d->lock);
 	}
-	if (!d->has_counter || now_ns < d->next_poll_ns || d->lost)
+	if (!d->est.has_counter || now_ns < d->next_poll_ns || d->lost)
 		return;
 	unsigned long long mj = 0;
 	nvmlReturn_t rc = d->nv->fn.DeviceGetTotalEnergyConsumption(d->handle, &mj);
@@ -378,7 +194,7 @@ static void nvml_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
 	pthread_mutex_lock(&d->lock);
 	if (rc == NVML_SUCCESS) {
 		jl_gap_close(&d->counter_gap, 0, 0, 0); /* a counter spans it exactly */
-		take_counter(d, mj, t);
+		jl_est_counter(&d->est, mj, t);
 		d->counter_err = 0;
 	} else {
 		note_failure(d, rc, "nvmlDeviceGetTotalEnergyConsumption", &d->counter_err);
@@ -391,25 +207,12 @@ static uint32_t clamp_u32(uint64_t v)
 	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-static uint64_t energy_of(uint64_t uw, uint64_t ns)
-{
-	return (uint64_t)((unsigned __int128)uw * ns / 1000000000u);
-}
-
-/* Error bound of estimate est (a counter GPU with power): see docs/nvml.md. */
-static uint64_t bound(const struct gpu_data *d, uint64_t est)
-{
-	uint64_t diff = d->diff_uj < 0 ? (uint64_t)-d->diff_uj : (uint64_t)d->diff_uj;
-	uint64_t since = est > d->step_est_uj ? est - d->step_est_uj : d->step_est_uj - est;
-	return diff + d->phase_unc_uj + since / INTEGRATION_ERROR_DIV;
-}
-
 /* No NVML call here: what the sampler saw, carried forward to now. */
 static int nvml_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *out)
 {
 	(void)ctx;
 	struct gpu_data *d = s->data;
-	uint64_t now = jl_now_ns();
+	uint64_t now = jl_now_ns(), unc = 0;
 	pthread_mutex_lock(&d->lock);
 	int err = d->lost ? JOULES_ERR_LOST : d->power_err ? d->power_err : d->counter_err;
 	if (err) {
@@ -417,45 +220,12 @@ static int nvml_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *out
 		pthread_mutex_unlock(&d->lock);
 		return err;
 	}
-	/* Power since the last sample, at the last sample's rate. */
-	uint64_t ig_now = d->ig.uj, stale_uj = 0, unseen_uj = 0;
-	if (d->power != POWER_NONE && d->ig.primed && now > d->ig.last_ns) {
-		uint64_t age = now - d->ig.last_ns;
-		uint64_t span = age < EXTRAPOLATE_MAX_NS ? age : EXTRAPOLATE_MAX_NS;
-		ig_now += energy_of(d->ig.last_uw, span);
-		stale_uj = energy_of(d->ig.last_uw, age - span);
-		/*
-		 * History: samples up to now are still to come, and the power in
-		 * between can be anything up to the limit: say so.
-		 */
-		if (d->power == POWER_HISTORY) {
-			uint64_t top = d->limit_uw > d->ig.last_uw ? d->limit_uw : d->ig.last_uw;
-			unseen_uj = energy_of(top, span);
-		}
-	}
-	uint64_t est, unc;
-	if (!d->has_counter) {
-		est = ig_now;
-		unc = ig_now / INTEGRATION_ERROR_DIV;
-	} else if (d->power == POWER_NONE) {
-		est = d->est_uj;
-		unc = d->phase_unc_uj;
-	} else {
-		est = estimate_at(d, ig_now);
-		unc = bound(d, est);
-	}
-	/* Never go back (rounding of a rebase, extrapolation): readings are monotonic. */
-	if (est < d->reported_uj) {
-		unc += d->reported_uj - est;
-		est = d->reported_uj;
-	}
-	d->reported_uj = est;
-	uint64_t gap_unc = d->power_gap.unc_uj;
+	out->raw = jl_est_read(&d->est, now, &unc);
+	unc += d->power_gap.unc_uj;
 	bool gap = jl_gap_flag(&d->power_gap) | jl_gap_flag(&d->counter_gap);
 	pthread_mutex_unlock(&d->lock);
-	out->raw = est;
-	out->uncertainty_uj = clamp_u32(unc + stale_uj + unseen_uj + gap_unc);
-	if (d->power == POWER_HISTORY)
+	out->uncertainty_uj = clamp_u32(unc);
+	if (d->est.power == JL_EST_POWER_HISTORY)
 		out->flags = JOULES_READING_PROVISIONAL;
 	if (gap)
 		out->flags |= JOULES_READING_GAP;
@@ -472,21 +242,17 @@ static int nvml_settle(joules_ctx *ctx, struct jl_sensor *s, struct joules_readi
 	(void)ctx;
 	struct gpu_data *d = s->data;
 	const struct jl_counter *c = &s->counter;
+	uint64_t est = 0, unc = 0;
 	pthread_mutex_lock(&d->lock);
-	struct jl_history_point p;
-	enum jl_history_lookup found =
-		d->hist && r->resets == c->resets ? jl_history_at(d->hist, r->time_ns, &p)
-						  : JL_HISTORY_EARLIER;
+	enum jl_history_lookup found = r->resets == c->resets ? jl_est_at(&d->est, r->time_ns,
+									  &est, &unc)
+							      : JL_HISTORY_EARLIER;
 	if (found == JL_HISTORY_LATER && jl_now_ns() - r->time_ns < SETTLE_GIVE_UP_NS) {
 		pthread_mutex_unlock(&d->lock);
 		return 1;
 	}
 	if (found == JL_HISTORY_FOUND) {
-		uint64_t est = p.est_uj;
-		r->uncertainty_uj = clamp_u32(d->has_counter ? bound(d, est)
-							     : est / INTEGRATION_ERROR_DIV);
-		r->uncertainty_uj = clamp_u32(r->uncertainty_uj +
-					      (uint64_t)jl_history_spread(d->hist, r->time_ns));
+		r->uncertainty_uj = clamp_u32(unc);
 		r->energy_uj = c->total_raw - c->last_raw + est;
 	}
 	r->flags &= ~JOULES_READING_PROVISIONAL;
@@ -509,28 +275,28 @@ static nvmlReturn_t probe(struct gpu_data *d, char *why, size_t len)
 		jl_nvml_explain(d->nv, rc, what, why, len);
 		return rc;
 	}
-	d->has_counter = rc == NVML_SUCCESS;
+	bool has_counter = rc == NVML_SUCCESS;
 	unsigned mw;
+	uint64_t limit_uw = 0;
 	if (fn->DeviceGetEnforcedPowerLimit &&
 	    fn->DeviceGetEnforcedPowerLimit(d->handle, &mw) == NVML_SUCCESS)
-		d->limit_uw = (uint64_t)mw * 1000u;
+		limit_uw = (uint64_t)mw * 1000u;
 	/* The driver's sample history first; it primes the integral too. */
 	if (fn->DeviceGetSamples) {
 		nvmlSample_t buf[MAX_SAMPLES];
-		d->power = POWER_HISTORY;
-		if (fetch_samples(d, buf) == NVML_SUCCESS && d->ig.primed)
+		jl_est_init(&d->est, JL_EST_POWER_HISTORY, has_counter, limit_uw, d->hist);
+		if (fetch_samples(d, buf) == NVML_SUCCESS && d->est.ig.primed)
 			return NVML_SUCCESS;
-		d->ig = (struct jl_integrator){0};
 		d->seen_us = 0;
 	}
 	uint64_t uw;
-	d->power = POWER_INSTANT;
+	jl_est_init(&d->est, JL_EST_POWER_INSTANT, has_counter, limit_uw, NULL);
 	if (!fn->DeviceGetFieldValues || read_power(d, &uw) != NVML_SUCCESS) {
-		d->power = POWER_AVERAGE;
+		d->est.power = JL_EST_POWER_AVERAGE;
 		if (!fn->DeviceGetPowerUsage || read_power(d, &uw) != NVML_SUCCESS)
-			d->power = POWER_NONE;
+			d->est.power = JL_EST_POWER_NONE;
 	}
-	if (d->has_counter || d->power != POWER_NONE)
+	if (has_counter || d->est.power != JL_EST_POWER_NONE)
 		return NVML_SUCCESS;
 	snprintf(what, sizeof what,
 		 "GPU %u has neither an energy counter nor a power reading "
@@ -542,13 +308,25 @@ static nvmlReturn_t probe(struct gpu_data *d, char *why, size_t len)
 
 static uint32_t sample_interval(const struct gpu_data *d)
 {
-	switch (d->power) {
-	case POWER_HISTORY: return HISTORY_SAMPLE_US;
-	case POWER_INSTANT: return POWER_SAMPLE_US;
-	case POWER_AVERAGE: return AVERAGE_SAMPLE_US;
-	case POWER_NONE: break;
+	switch (d->est.power) {
+	case JL_EST_POWER_HISTORY: return HISTORY_SAMPLE_US;
+	case JL_EST_POWER_INSTANT: return POWER_SAMPLE_US;
+	case JL_EST_POWER_AVERAGE: return AVERAGE_SAMPLE_US;
+	case JL_EST_POWER_NONE: break;
 	}
 	return COUNTER_ONLY_SAMPLE_US;
+}
+
+/* NVML's "00000000:17:00.0" as sysfs writes a PCI address: "0000:17:00.0". */
+static void pci_address(const char *bus_id, char *out, size_t len)
+{
+	const char *p = bus_id;
+	if (strlen(p) == 16 && strncmp(p, "0000", 4) == 0 && p[8] == ':')
+		p += 4;
+	size_t i = 0;
+	for (; p[i] && i + 1 < len; i++)
+		out[i] = (char)(p[i] >= 'A' && p[i] <= 'F' ? p[i] - 'A' + 'a' : p[i]);
+	out[i] = '\0';
 }
 
 static int add_gpu(joules_ctx *ctx, struct jl_nvml *nv, unsigned i)
@@ -563,19 +341,20 @@ static int add_gpu(joules_ctx *ctx, struct jl_nvml *nv, unsigned i)
 	struct gpu_data *d = calloc(1, sizeof *d);
 	if (!d)
 		return JOULES_ERR_NOMEM;
-	struct jl_sensor *s = jl_sensor_add(ctx, &jl_backend_nvml, id, name, JOULES_KIND_GPU);
+	/* The GPU's domain is its PCI device. */
+	struct jl_domain dom = jl_domain_none(JOULES_KIND_GPU);
+	pci_address(g->bus_id, dom.device, sizeof dom.device);
+	dom.alone = !g->bus_id[0];
+	struct jl_sensor *s = jl_sensor_add(ctx, &jl_backend_nvml, &dom, id, name);
 	if (!s) {
 		free(d);
 		return JOULES_ERR_NOMEM;
 	}
 	pthread_mutex_init(&d->lock, NULL);
-	d->gain = d->ratio = 1.0;
 	d->nv = nv;
 	d->handle = g->handle;
 	d->index = i;
 	s->data = d;
-	g->sensor = (int)(ctx->n_sensors - 1);
-	snprintf(s->pub.device, sizeof s->pub.device, "%s", g->bus_id);
 	jl_counter_init(&s->counter, 0, 1, 1, 0);
 	s->pub.resolution_uj = 1;
 
@@ -586,20 +365,15 @@ static int add_gpu(joules_ctx *ctx, struct jl_nvml *nv, unsigned i)
 		jl_sensor_unreadable(s, jl_nvml_error(g->handle_rc), "%s", why);
 		return 0;
 	}
+	if (nv->fn.DeviceGetSamples && !(d->hist = malloc(sizeof *d->hist)))
+		return JOULES_ERR_NOMEM;
 	nvmlReturn_t rc = probe(d, why, sizeof why);
 	if (rc != NVML_SUCCESS) {
 		jl_sensor_unreadable(s, jl_nvml_error(rc), "%s", why);
 		return 0;
 	}
-	if (!d->has_counter)
+	if (!d->est.has_counter)
 		s->pub.flags |= JOULES_SENSOR_INTEGRATED;
-	if (d->power == POWER_HISTORY) {
-		d->hist = malloc(sizeof *d->hist);
-		if (!d->hist)
-			return JOULES_ERR_NOMEM;
-		jl_history_clear(d->hist);
-		record(d);
-	}
 	s->sample_us = sample_interval(d);
 	s->pub.refresh_us = s->sample_us;
 	/* Prime it here, so the first read() has a value before the sampler runs. */
@@ -607,12 +381,10 @@ static int add_gpu(joules_ctx *ctx, struct jl_nvml *nv, unsigned i)
 	return 0;
 }
 
-static int nvml_enumerate(joules_ctx *ctx, void **state)
+static int nvml_enumerate(joules_ctx *ctx, void *priv)
 {
-	struct jl_nvml *nv = jl_nvml_load();
-	if (!nv)
-		return JOULES_ERR_NOMEM;
-	*state = nv;
+	struct jl_nvml *nv = priv;
+	jl_nvml_load(nv, ctx->nvml_library);
 	/* No library, an unusable one, or no GPU: no sensors, and the note says why. */
 	if (nv->message[0])
 		jl_note(ctx, "%s", nv->message);
@@ -644,18 +416,36 @@ static void nvml_release(struct jl_sensor *s)
 	nvml_release_forked(s);
 }
 
-static void nvml_shutdown(void *state)
+static void nvml_shutdown(void *priv)
 {
-	jl_nvml_unload(state);
+	jl_nvml_unload(priv);
 }
 
-static void nvml_shutdown_forked(void *state)
+/*
+ * In a fork() child: nothing to undo. NVML's session is the parent's (its
+ * state is not usable across fork: a child calls nvmlInit for its own), and
+ * another thread of the parent may have been inside NVML at the fork, so
+ * neither nvmlShutdown nor dlclose (which runs the library's destructors)
+ * is called; the core frees the child's copy of priv.
+ */
+static void nvml_shutdown_forked(void *priv)
 {
-	jl_nvml_forget(state);
+	(void)priv;
+}
+
+int jl_nvml_sensor(const joules_ctx *ctx, unsigned index)
+{
+	for (size_t i = 0; i < ctx->n_sensors; i++) {
+		const struct jl_sensor *s = &ctx->sensors[i];
+		if (s->backend == &jl_backend_nvml && ((const struct gpu_data *)s->data)->index == index)
+			return (int)i;
+	}
+	return -1;
 }
 
 const struct jl_backend jl_backend_nvml = {
 	.name = "nvml",
+	.priv_size = sizeof(struct jl_nvml),
 	.enumerate = nvml_enumerate,
 	.read = nvml_read,
 	.sample = nvml_sample,
@@ -664,12 +454,5 @@ const struct jl_backend jl_backend_nvml = {
 	.shutdown = nvml_shutdown,
 	.release_forked = nvml_release_forked,
 	.shutdown_forked = nvml_shutdown_forked,
+	.gpu = &jl_nvml_gpu_ops,
 };
-
-struct jl_nvml *jl_nvml_state(const struct joules_ctx *ctx)
-{
-	for (size_t b = 0; jl_backends[b]; b++)
-		if (jl_backends[b] == &jl_backend_nvml)
-			return ctx->backend_state[b];
-	return NULL;
-}
