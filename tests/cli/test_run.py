@@ -201,17 +201,20 @@ def repeat_stops_at_the_first_failing_run(case):
 
 
 @test
-def baseline_idle_zero_leaves_energy_above_idle_whole(case):
+def baseline_of_a_still_counter_is_not_counting(case):
     with Tree("intel-2s") as t:
-        # A baseline shorter than the 100 ms after which a still counter is not counting.
+        # package-0 does not move in the 0.3 s baseline (longer than the 100 ms after
+        # which a still counter is not counting); the command's 0.25 J comes too late.
         cmd = script(advance(t, ZONE["rapl:package-0"], 250000))
-        p, doc = run_json(case, t, cmd, "--baseline=0.05", "-e", "rapl:package-0")
+        p, doc = run_json(case, t, cmd, "--baseline=0.3", "-e", "rapl:package-0")
     pkg = sensors(doc).get("rapl:package-0", {})
-    case.eq(doc.get("baseline_s"), 0.05, "baseline_s")
-    case.eq(pkg.get("idle_w"), 0.0, "idle power of a still counter")
-    near(case, pkg.get("above_idle_j"), 0.25, "energy above idle")
-    near(case, doc.get("totals_above_idle", {}).get("cpu_j"), 0.25, "cpu total above idle")
-
+    case.eq(doc.get("baseline_s"), 0.3, "baseline_s")
+    case.eq(pkg.get("idle_w"), None, "no idle power from a counter that was not counting")
+    case.eq(pkg.get("above_idle_j"), None, "so no energy above idle")
+    # Not counting when the run began: its energy is not taken from there.
+    case.eq(pkg.get("energy_j", 0), None, "no energy from a start that was not counting")
+    case.has(pkg.get("reason"), "not counting", "the reason says so")
+    case.eq(doc.get("totals_above_idle", {}).get("cpu_j"), None, "cpu total above idle")
 
 @test
 def baseline_subtracts_the_idle_draw(case):
