@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/* `joules top` on a terminal; see top_draw.h. */
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "top_draw.h"
+#include "top_text.h"
+
+enum pair { PAIR_OK = 1, PAIR_BAD, PAIR_WAIT, PAIR_SPARK, PAIR_TITLE };
+
+/* Column widths; 0 hides a column. */
+struct layout {
+	int name, kind, device, power, spark, energy, status;
+};
+
+#define KIND_W 12
+#define POWER_W 9
+#define ENERGY_W 12
+#define STATUS_W 18
+#define SPARK_MIN 8
+
+void top_draw_setup(const struct top_view *v)
+{
+	if (!v->color)
+		return;
+	start_color();
+	use_default_colors();
+	init_pair(PAIR_OK, COLOR_GREEN, -1);
+	init_pair(PAIR_BAD, COLOR_RED, -1);
+	init_pair(PAIR_WAIT, COLOR_YELLOW, -1);
+	init_pair(PAIR_SPARK, COLOR_CYAN, -1);
+	init_pair(PAIR_TITLE, COLOR_BLACK, COLOR_CYAN);
+}
+
+static attr_t color(const struct top_view *v, enum pair p)
+{
+	return v->color ? COLOR_PAIR(p) : A_NORMAL;
+}
+
+/* Widths that fit `cols`: the sparkline takes what is left, then gives way. */
+static struct layout fit(const struct top_model *m, int cols)
+{
+	int name = top_text_name_width(m), device = top_text_device_width(m);
+	struct layout l = {
+		.name = name < 28 ? name : 28,
+		.kind = KIND_W,
+		.device = device < 16 ? device : 16,
+		.power = POWER_W,
+		.energy = ENERGY_W,
+		.status = STATUS_W,
+	};
+	/* One space before every column but the first. */
+	int fixed = l.name + 1 + l.kind + 1 + l.device + 1 + l.power + 1 + l.energy + 1 + l.status;
+	int left = cols - fixed - 1;
+	l.spark = left >= SPARK_MIN ? (left > TOP_RING ? TOP_RING : left) : 0;
+	if (!l.spark && fixed > cols) {
+		fixed -= l.device + 1;
+		l.device = 0;
+	}
+	if (!l.spark && fixed > cols) {
+		fixed -= l.kind + 1;
+		l.kind = 0;
+	}
+	return l;
+}
+
+/*
+ * Text at (y, x), at most `width` columns and never past the screen's
+ * right edge; right-aligned when `right`. Characters are one column each
+ * (ASCII, or the sparkline's blocks): count them, not bytes.
+ */
+static void put(int y, int x, int width, bool right, attr_t attr, const char *text)
+{
+	if (y < 0 || y >= LINES || x >= COLS || width <= 0)
+		return;
+	if (x + width > COLS)
+		width = COLS - x;
+	int chars = 0;
+	size_t bytes = 0;
+	for (const char *p = text; *p; p++) {
+		if (((unsigned char)*p & 0xc0) == 0x80)
+			continue;
+		if (chars == width)
+			break;
+		chars++;
+		bytes = (size_t)(p - text) + 1;
+		while (((unsigned char)p[1] & 0xc0) == 0x80) {
+			p++;
+			bytes++;
+		}
+	}
+	attron(attr);
+	mvaddnstr(y, right ? x + width - chars : x, text, (int)bytes);
+	attroff(attr);
+}
+
+static void title(const struct top_view *v)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, " joules top  every %g s  %.0f s since start  sort: %s%s",
+		 v->interval_s, v->elapsed_s, top_sort_names[v->sort], v->paused ? "  PAUSED" : "");
+	move(0, 0);
+	attron(v->color ? color(v, PAIR_TITLE) : A_REVERSE);
+	hline(' ', COLS);
+	attroff(v->color ? color(v, PAIR_TITLE) : A_REVERSE);
+	put(0, 0, COLS, false, v->color ? color(v, PAIR_TITLE) : A_REVERSE, buf);
+}
+
+/* x of each column after the name, in order; columns of width 0 take none. */
+static int next_x(int x, int width)
+{
+	return width ? x + width + 1 : x;
+}
+
+static void header(const struct layout *l, int y)
+{
+	int x = 0;
+	put(y, x, l->name, false, A_BOLD, "SENSOR");
+	x = next_x(x, l->name);
+	put(y, x, l->kind, false, A_BOLD, "KIND");
+	x = next_x(x, l->kind);
+	put(y, x, l->device, false, A_BOLD, "DEVICE");
+	x = next_x(x, l->device);
+	put(y, x, l->power, true, A_BOLD, "POWER W");
+	x = next_x(x, l->power);
+	put(y, x, l->spark, false, A_BOLD, "RECENT");
+	x = next_x(x, l->spark);
+	put(y, x, l->energy, true, A_BOLD, "ENERGY J");
+	x = next_x(x, l->energy);
+	put(y, x, COLS - x, false, A_BOLD, "STATUS");
+}
+
+/* The sparkline of sensor i, scaled to its highest recent power. */
+static void sparkline(const struct top_view *v, size_t i, int y, int x, int width)
+{
+	static const char *const blocks[8] = {"\u2581", "\u2582", "\u2583", "\u2584",
+					      "\u2585", "\u2586", "\u2587", "\u2588"};
+	static const char ascii[8] = {'_', '.', ',', '-', '=', '+', '*', '#'};
+	float recent[TOP_RING];
+	char line[TOP_RING * 3 + 1];
+	size_t len = 0;
+	top_model_recent(v->m, i, recent, (unsigned)width);
+	float top = 0;
+	for (int k = 0; k < width; k++)
+		if (!isnan(recent[k]) && recent[k] > top)
+			top = recent[k];
+	for (int k = 0; k < width; k++) {
+		if (isnan(recent[k])) {
+			line[len++] = ' ';
+			continue;
+		}
+		int level = top > 0 ? (int)lroundf(recent[k] / top * 7) : 0;
+		level = level < 0 ? 0 : level > 7 ? 7 : level;
+		if (v->utf8) {
+			memcpy(line + len, blocks[level], 3);
+			len += 3;
+		} else {
+			line[len++] = ascii[level];
+		}
+	}
+	line[len] = '\0';
+	put(y, x, width, false, color(v, PAIR_SPARK), line);
+}
+
+static attr_t state_color(const struct top_view *v, enum top_state state, enum top_gap gap)
+{
+	if (state == TOP_FAILED || state == TOP_UNREADABLE)
+		return color(v, PAIR_BAD) | (v->color ? A_NORMAL : A_BOLD);
+	if (state == TOP_WAITING || gap != TOP_GAP_NONE)
+		return color(v, PAIR_WAIT);
+	return color(v, PAIR_OK);
+}
+
+static void total_row(const struct top_view *v, const struct layout *l, int group, int y)
+{
+	char power[32] = "", energy[32] = "", status[64] = "";
+	if (group != TOTAL_NONE) {
+		const struct top_total *t = &v->m->totals[group];
+		top_text_power(power, sizeof power, t->missing_power < t->sensors, t->power_w);
+		top_text_energy(energy, sizeof energy, t->sensors > 0, t->energy_j);
+		top_model_total_status(t, status, sizeof status);
+	}
+	int x = 0;
+	put(y, x, l->name, false, A_BOLD, top_text_group(group));
+	x = next_x(next_x(next_x(x, l->name), l->kind), l->device);
+	put(y, x, l->power, true, A_BOLD, power);
+	x = next_x(next_x(x, l->power), l->spark);
+	put(y, x, l->energy, true, A_BOLD, energy);
+	x = next_x(x, l->energy);
+	put(y, x, COLS - x, false, A_BOLD, status);
+}
+
+static void sensor_row(const struct top_view *v, const struct layout *l, size_t i, int y)
+{
+	const struct joules_sensor *js = joules_sensor(v->m->ctx, i);
+	const struct top_sensor *s = &v->m->s[i];
+	char name[JOULES_NAME_LEN + 2], power[32], energy[32], status[64];
+	snprintf(name, sizeof name, "  %s", js->name);
+	top_text_power(power, sizeof power, s->have_power, s->power_w);
+	top_text_energy(energy, sizeof energy, s->state != TOP_UNREADABLE && s->have_last,
+			 s->energy_j);
+	top_model_status(v->m, i, status, sizeof status);
+	int x = 0;
+	put(y, x, l->name, false, A_NORMAL, name);
+	x = next_x(x, l->name);
+	put(y, x, l->kind, false, A_NORMAL, joules_kind_name(js->kind));
+	x = next_x(x, l->kind);
+	put(y, x, l->device, false, A_NORMAL, js->device);
+	x = next_x(x, l->device);
+	put(y, x, l->power, true, A_NORMAL, power);
+	x = next_x(x, l->power);
+	if (l->spark)
+		sparkline(v, i, y, x, l->spark);
+	x = next_x(x, l->spark);
+	put(y, x, l->energy, true, A_NORMAL, energy);
+	x = next_x(x, l->energy);
+	put(y, x, COLS - x, false, state_color(v, s->state, s->gap), status);
+}
+
+static void help(void)
+{
+	static const char *const lines[] = {
+		"joules top: keys",
+		"",
+		"q      quit",
+		"p      pause (or resume) the view",
+		"r      reset energy since start",
+		"s      next sort: kind, power, energy, name",
+		"+ -    longer or shorter interval",
+		"?      this help",
+		"",
+		"any key closes this help",
+	};
+	int n = (int)(sizeof lines / sizeof lines[0]), w = 46;
+	int top = LINES > n + 2 ? (LINES - n - 2) / 2 : 0;
+	int left = COLS > w + 2 ? (COLS - w - 2) / 2 : 0;
+	for (int k = -1; k <= n; k++) {
+		move(top + k + 1, left);
+		if (top + k + 1 < LINES)
+			for (int c = 0; c < w + 2 && left + c < COLS; c++)
+				addch(' ' | A_REVERSE);
+		if (k >= 0 && k < n)
+			put(top + k + 1, left + 1, w, false, A_REVERSE, lines[k]);
+	}
+}
+
+void top_draw(const struct top_view *v)
+{
+	erase();
+	if (LINES < 1 || COLS < 1) {
+		refresh();
+		return;
+	}
+	struct layout l = fit(v->m, COLS);
+	title(v);
+	/* The keys' line only when rows keep most of the screen. */
+	int last = LINES >= 8 ? LINES - 2 : LINES - 1;
+	if (LINES >= 8)
+		put(LINES - 1, 0, COLS, false, A_NORMAL,
+		    "q quit  p pause  r reset  s sort  +/- interval  ? help");
+	header(&l, 1);
+	top_model_order(v->m, v->sort, v->rows);
+	int y = 2, group = -2;
+	for (size_t r = 0; r < v->m->n; r++) {
+		size_t i = v->rows[r];
+		bool new_group = top_model_group(v->m, i) != group;
+		int need = new_group ? 2 : 1;
+		if (y + need - 1 > last || (y + need - 1 == last && r + 1 < v->m->n)) {
+			char more[64];
+			snprintf(more, sizeof more, "(%zu more rows: enlarge the terminal)",
+				 v->m->n - r);
+			if (y <= last)
+				put(y, 0, COLS, false, A_NORMAL, more);
+			break;
+		}
+		if (new_group) {
+			group = top_model_group(v->m, i);
+			total_row(v, &l, group, y++);
+		}
+		sensor_row(v, &l, i, y++);
+	}
+	if (!v->m->n && y <= last)
+		put(y, 0, COLS, false, A_NORMAL,
+		    "(no energy sensors here: 'joules list' shows what was looked for)");
+	if (v->help)
+		help();
+	refresh();
+}
