@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""`joules top`: the live view under tmux (rows, values, totals, sorting,
+pause, reset, interval, help, resize, a tiny terminal, colours and locale, a
+sensor that fails and recovers, a GPU whose samples come late, quit) and
+`joules top --once` as text, on fake trees driven at known power."""
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+from clitest import TIMEOUT_S, WRAPPER, JOULES, joules, main, test
+from runtest import ZONE, Tree
+from toptest import Pane, Rates, near, number, table
+
+# Power driven per counter: package-1 draws most, core-0 sits inside package-0.
+WATTS = {"rapl:package-0": 12.0, "rapl:core-0": 4.0, "rapl:package-1": 30.0,
+         "rapl:dram-0": 3.0}
+CPU_TOTAL = WATTS["rapl:package-0"] + WATTS["rapl:package-1"]  # cores are inside
+NAMES = ["package-0", "package-1", "core-0", "core-1", "uncore-0", "uncore-1", "dram-0",
+         "dram-1"]
+FAKE_NVML = os.path.join(os.environ["FAKE_NVML_DIR"], "libnvidia-ml.so.1")
+HIDE_NVML = "/nonexistent/libnvidia-ml.so.1"
+
+
+def drive(tree):
+    return Rates(tree, {ZONE[s]: w for s, w in WATTS.items()})
+
+
+def env_for(tree, **extra):
+    env = {"JOULES_SYSFS_ROOT": tree.root, "JOULES_NVML_LIBRARY": HIDE_NVML,
+           "LC_ALL": "C.UTF-8"}
+    env.update(extra)
+    return env
+
+
+def powers_settled(text):
+    """Every driven sensor and the cpu total at their power."""
+    rows = table(text)
+    return (all(near(number(rows, s.split(":")[1], "power"), w) for s, w in WATTS.items())
+            and near(number(rows, "cpu total", "power"), CPU_TOTAL))
+
+
+def order(text):
+    """Sensor names in the order shown."""
+    return [n for n in table(text) if n in NAMES]
+
+
+@test
+def live_rows_values_and_totals(case):
+    with Tree("intel-2s") as tree, drive(tree), Pane(["-i", "0.5"], env_for(tree)) as pane:
+        text = pane.wait(case, "driven power within 25%", powers_settled)
+        if text:
+            rows = table(text)
+            for name in NAMES:
+                case.check(name in rows, f"row {name} in:\n{text}")
+            case.has(rows.get("package-0", {}).get("line"), "cpu-package", "kind")
+            case.has(rows.get("package-0", {}).get("line"), "socket 0", "device")
+            case.eq(rows.get("package-0", {}).get("status"), "ok", "status")
+            case.check(near(number(rows, "dram total", "power"), WATTS["rapl:dram-0"]),
+                       f"dram total: {rows.get('dram total')}")
+            case.check(number(rows, "package-1", "energy") > 0, "energy since start")
+            # Grouped: the cpu total, its sensors, then dram's.
+            labels = list(rows)
+            case.check(labels.index("cpu total") < labels.index("package-0")
+                       < labels.index("dram total") < labels.index("dram-0"),
+                       f"groups: {labels}")
+            case.has(text, "every 0.5 s", "title")
+        pane.quit(case)
+
+
+@test
+def keys_sort_pause_reset_interval_help(case):
+    with Tree("intel-2s") as tree, drive(tree), Pane(["-i", "0.5"], env_for(tree)) as pane:
+        if not pane.wait(case, "power", powers_settled):
+            return
+        pane.keys("s")
+        text = pane.wait(case, "sort by power", lambda t: "sort: power" in t)
+        if text:
+            o = order(text)
+            case.check(o.index("package-1") < o.index("package-0") < o.index("core-1"),
+                       f"by power: {o}")
+            case.check(o.index("dram-0") > o.index("uncore-1"), f"groups kept: {o}")
+        pane.keys("s")
+        text = pane.wait(case, "sort by energy", lambda t: "sort: energy" in t)
+        if text:
+            case.eq(order(text)[0], "package-1", "most energy first")
+        pane.keys("s")
+        text = pane.wait(case, "sort by name", lambda t: "sort: name" in t)
+        if text:
+            case.eq(order(text)[:3], ["core-0", "core-1", "package-0"], "by name")
+        pane.keys("s")
+        text = pane.wait(case, "sort by kind", lambda t: "sort: kind" in t)
+        if text:
+            case.eq(order(text)[:3], ["package-0", "package-1", "core-0"], "by kind")
+
+        # Pause: the view stands still while time (and energy) goes on.
+        pane.keys("p")
+        frozen = pane.wait(case, "PAUSED", lambda t: "PAUSED" in t)
+        time.sleep(2.0)
+        case.eq(pane.text(), frozen, "the view while paused")
+        pane.keys("p")
+        text = pane.wait(case, "resumed", lambda t: "PAUSED" not in t and
+                         number(table(t), "package-1", "energy")
+                         > number(table(frozen), "package-1", "energy"))
+        # The pause's energy is counted: ~30 W over 2 s at least.
+        if text and frozen:
+            case.check(number(table(text), "package-1", "energy")
+                       >= number(table(frozen), "package-1", "energy") + 0.75 * 30 * 2,
+                       f"energy across the pause:\n{frozen}\n{text}")
+
+        # Reset: energy since start back near 0, then growing again.
+        text = pane.wait(case, "package-1 above 40 J",
+                         lambda t: number(table(t), "package-1", "energy") > 40)
+        pane.keys("r")
+        pane.wait(case, "energy reset", lambda t: number(table(t), "package-1", "energy") < 20
+                  and number(table(t), "cpu total", "energy") < 30)
+
+        pane.keys("+")
+        pane.wait(case, "longer interval", lambda t: "every 1 s" in t)
+        pane.keys("-", "-")
+        pane.wait(case, "shorter interval", lambda t: "every 0.2 s" in t)
+
+        pane.keys("?")
+        pane.wait(case, "help", lambda t: "joules top: keys" in t and "q      quit" in t)
+        pane.keys("x")
+        pane.wait(case, "help closed", lambda t: "joules top: keys" not in t)
+        pane.quit(case)
+
+
+@test
+def resize_and_tiny_terminal(case):
+    with Tree("intel-2s") as tree, drive(tree), Pane(["-i", "0.2"], env_for(tree)) as pane:
+        if not pane.wait(case, "power", powers_settled):
+            return
+        pane.resize(60, 15)
+        text = pane.wait(case, "60 columns", lambda t: pane.info("#{pane_width}") == "60"
+                         and max(map(len, t.splitlines())) <= 60 and "package-1" in t)
+        if text:
+            rows = table(text)
+            case.check(near(number(rows, "package-1", "power"), 30), f"narrow:\n{text}")
+            case.check("KIND" not in text or "RECENT" not in text,
+                       f"columns give way when narrow:\n{text}")
+        for w, h in ((20, 5), (8, 2), (1, 1)):
+            pane.resize(w, h)
+            # capture-pane drops trailing spaces: look for whole words.
+            pane.wait(case, f"{w}x{h}", lambda t: pane.info("#{pane_width}") == str(w)
+                      and ("joules" in t or w < 7))
+            case.check(not pane.dead(), f"joules runs at {w}x{h}")
+        pane.resize(20, 5)
+        text = pane.wait(case, "20x5 shows a row", lambda t: "cpu total"[:19] in t)
+        pane.resize(140, 40)
+        pane.wait(case, "full size again", lambda t: "RECENT" in t and powers_settled(t))
+        pane.quit(case)
+
+
+@test
+def sensor_fails_recovers_and_is_removed(case):
+    with Tree("intel-2s") as tree, drive(tree) as rates, \
+            Pane(["-i", "0.3"], env_for(tree)) as pane:
+        before = pane.wait(case, "package-1 above 10 J",
+                           lambda t: number(table(t), "package-1", "energy") > 10)
+        if not before:
+            return
+        rates.set(ZONE["rapl:package-1"], None)
+        with open(tree.path(ZONE["rapl:package-1"])) as f:
+            value = int(f.read())
+        tree.fs("write", ZONE["rapl:package-1"], "garbage\n")
+        text = pane.wait(case, "package-1 failed",
+                         lambda t: table(t)["package-1"]["status"].startswith("failed"))
+        if text:
+            rows = table(text)
+            case.check(number(rows, "package-1", "energy")
+                       >= number(table(before), "package-1", "energy"),
+                       f"energy kept through the failure:\n{text}")
+            case.eq(rows["package-1"]["power"], "-", "no power while failed")
+            case.has(rows["cpu total"]["status"], "incomplete", "cpu total")
+        tree.fs("write", ZONE["rapl:package-1"], f"{value + 1000}\n")
+        rates.set(ZONE["rapl:package-1"], 30.0)
+        text = pane.wait(case, "package-1 recovered",
+                         lambda t: table(t)["package-1"]["status"] == "recovered"
+                         and near(number(table(t), "package-1", "power"), 30))
+        # Gone for good: the file vanishes as sysfs attributes do.
+        rates.set(ZONE["rapl:package-0"], None)
+        tree.fs("remove", ZONE["rapl:package-0"])
+        text = pane.wait(case, "package-0 failed after removal",
+                         lambda t: table(t)["package-0"]["status"].startswith("failed"))
+        if text:
+            case.check(number(table(text), "package-0", "energy") > 0,
+                       f"package-0 keeps its energy:\n{text}")
+            case.check(near(number(table(text), "package-1", "power"), 30),
+                       f"the others go on:\n{text}")
+        pane.quit(case)
+
+
+SGR = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def colours(text):
+    """SGR parameters that set a colour (30-38, 40-48, 90-107)."""
+    found = set()
+    for params in SGR.findall(text):
+        for p in params.split(";"):
+            if p and (30 <= int(p) <= 38 or 40 <= int(p) <= 48 or 90 <= int(p) <= 107):
+                found.add(p)
+    return found
+
+
+@test
+def colour_and_utf8_or_neither(case):
+    with Tree("intel-2s") as tree, drive(tree):
+        with Pane(["-i", "0.2"], env_for(tree)) as pane:
+            if pane.wait(case, "sparkline", lambda t: "\u2588" in t and powers_settled(t)):
+                case.check(colours(pane.text(escapes=True)), "colours by default")
+            pane.quit(case)
+        with Pane(["-i", "0.2"], env_for(tree, NO_COLOR="1", LC_ALL="C")) as pane:
+            text = pane.wait(case, "NO_COLOR, C locale", lambda t: powers_settled(t)
+                             and "#" in table(t)["package-1"]["line"])
+            if text:
+                case.eq(colours(pane.text(escapes=True)), set(), "no colour under NO_COLOR")
+                case.check(text.isascii(), f"ASCII only in the C locale:\n{text}")
+            pane.quit(case)
+
+
+def gpu_env(tmp, watts, lag_ms):
+    cfg = os.path.join(tmp, "nvml.conf")
+    with open(cfg, "w") as f:
+        f.write(f"gpus 1\npower_mw 0 {watts * 1000}\nlimit_mw 0 1200000\n"
+                f"samples_lag_ms 0 {lag_ms}\n")
+    return {"JOULES_NVML_LIBRARY": FAKE_NVML, "FAKE_NVML_CONFIG": cfg}
+
+
+@test
+def gpu_rows_from_settled_readings(case):
+    """Samples 150 ms late: an unsettled view would show the last 150 ms of
+    each interval extrapolated, wrong after every step; settled it is exact."""
+    with Tree() as tree, tempfile.TemporaryDirectory() as tmp, \
+            Pane(["-i", "0.5"], env_for(tree, **gpu_env(tmp, 150, 150))) as pane:
+        gpu = lambda t: next(n for n in table(t) if n.startswith("gpu0"))
+        text = pane.wait(case, "GPU at 150 W",
+                         lambda t: near(number(table(t), gpu(t), "power"), 150, 0.05)
+                         and near(number(table(t), "gpu total", "power"), 150, 0.05))
+        if text:
+            case.has(table(text)[gpu(text)]["line"], "gpu", "kind")
+        pane.quit(case)
+
+
+def once(tree, *args, env=None):
+    e = dict(os.environ, JOULES_SYSFS_ROOT=tree.root, JOULES_NVML_LIBRARY=HIDE_NVML)
+    e.pop("TERM", None)
+    e.update(env or {})
+    return subprocess.run([*WRAPPER, JOULES, "top", "--once", *args], env=e,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=TIMEOUT_S)
+
+
+@test
+def once_prints_one_frame_as_text(case):
+    with Tree("intel-2s") as tree, drive(tree):
+        p = once(tree, "-i", "1")
+        case.eq(p.returncode, 0, f"exit status; stderr: {p.stderr}")
+        case.eq(p.stderr, "", "stderr")
+        case.check("\x1b" not in p.stdout, "no escape sequences")
+        rows = table(p.stdout)
+        for name in NAMES:
+            case.check(name in rows, f"row {name}:\n{p.stdout}")
+        elapsed = float(re.search(r"([0-9.]+) s since start", p.stdout).group(1))
+        case.check(1 <= elapsed < 3, f"one interval of 1 s: {p.stdout}")
+        for s, w in WATTS.items():
+            name = s.split(":")[1]
+            case.check(near(number(rows, name, "power"), w),
+                       f"{name}: {rows.get(name)} want {w} W")
+            # Energy over the interval between the two readings, at that power.
+            case.check(near(number(rows, name, "energy"), w * elapsed),
+                       f"{name} energy: {rows.get(name)} want ~{w * elapsed} J")
+        case.check(near(number(rows, "cpu total", "power"), CPU_TOTAL),
+                   f"cpu total {rows.get('cpu total')}, want {CPU_TOTAL} W (cores not added)")
+        case.has(p.stdout.splitlines()[0], "every 1 s", "title")
+        p = once(tree, "-i", "0.3", "--sort", "power")
+        case.eq(p.returncode, 0, f"--sort power: {p.stderr}")
+        o = [n for n in table(p.stdout) if n in NAMES]
+        case.eq(o[:2], ["package-1", "package-0"], "--sort power")
+
+
+@test
+def once_shows_unmeasured_sensors(case):
+    with Tree("intel-2s") as tree:
+        tree.fs("write", ZONE["rapl:dram-1"], "garbage\n")
+        p = once(tree, "-i", "0.2")
+        case.eq(p.returncode, 0, f"exit status; stderr: {p.stderr}")
+        rows = table(p.stdout)
+        case.has(rows.get("dram-1", {}).get("status"), "failed", "dram-1 status")
+        case.has(rows.get("dram total", {}).get("status"), "1 of 2 incomplete", "dram total")
+        case.has(p.stdout, "Not measured:\n  rapl:dram-1: ", "the reason")
+
+
+@test
+def gpu_once(case):
+    with Tree() as tree, tempfile.TemporaryDirectory() as tmp:
+        p = once(tree, "-i", "0.5", env=gpu_env(tmp, 200, 150))
+        case.eq(p.returncode, 0, f"exit status; stderr: {p.stderr}")
+        rows = table(p.stdout)
+        gpus = [n for n in rows if n.startswith("gpu0")]
+        if case.eq(len(gpus), 1, f"one GPU row:\n{p.stdout}"):
+            case.check(near(number(rows, gpus[0], "power"), 200, 0.05),
+                       f"GPU power: {rows[gpus[0]]}")
+
+
+@test
+def usage_errors_and_no_terminal(case):
+    for args, words in ((["-i", "0.05"], "0.1 to 60"), (["-i", "61"], "0.1 to 60"),
+                        (["-i", "x"], "-i 'x'"), (["--sort", "watts"], "--sort 'watts'"),
+                        (["extra"], "unexpected argument 'extra'"),
+                        (["--frobnicate"], "unknown option"), (["-i"], "needs a value")):
+        p = joules("top", *args, root="/nonexistent")
+        case.eq(p.returncode, 2, f"top {args}: exit status")
+        case.eq(p.stdout, "", f"top {args}: stdout")
+        case.has(p.stderr, words, f"top {args}")
+        case.has(p.stderr, "joules top --help", f"top {args}")
+    p = joules("top", "--help", root="/nonexistent")
+    case.eq(p.returncode, 0, "--help")
+    case.has(p.stdout, "Usage: joules top", "--help")
+    with Tree("intel-2s") as tree:
+        p = subprocess.run([*WRAPPER, JOULES, "top"], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=TIMEOUT_S,
+                           env=dict(os.environ, JOULES_SYSFS_ROOT=tree.root))
+        case.eq(p.returncode, 1, "without a terminal")
+        case.has(p.stderr, "joules top --once", "without a terminal")
+
+
+if __name__ == "__main__":
+    main()
