@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* joules top: a live view of every sensor's power and energy, or one frame as text. */
+#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +12,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "options.h"
 #include "sampler.h"
 #include "top_model.h"
 #include "top_text.h"
@@ -72,6 +73,22 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
+/* -i: seconds, fractional, from 0.1 to 60; -1 and a message if not. */
+static int parse_interval(const char *text, uint64_t *ns)
+{
+	char *end;
+	errno = 0;
+	double s = strtod(text, &end);
+	if (errno || end == text || *end || !isfinite(s) || s * 1e9 < (double)MIN_INTERVAL_NS ||
+	    s * 1e9 > (double)MAX_INTERVAL_NS) {
+		cli_usage_error("top", "-i '%s': expected a number of seconds from 0.1 to 60",
+				text);
+		return -1;
+	}
+	*ns = (uint64_t)llround(s * 1e9);
+	return 0;
+}
+
 /* 0 to go on, -1 after --help, else the exit status. */
 static int parse(int argc, char **argv, struct top_opts *o)
 {
@@ -88,14 +105,8 @@ static int parse(int argc, char **argv, struct top_opts *o)
 	while ((c = getopt_long(argc, argv, "i:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			if (option_duration_ns("top", "-i", optarg, 1e9, &o->interval_ns) < 0)
+			if (parse_interval(optarg, &o->interval_ns) < 0)
 				return CLI_EXIT_USAGE;
-			if (o->interval_ns < MIN_INTERVAL_NS || o->interval_ns > MAX_INTERVAL_NS) {
-				cli_usage_error("top", "-i '%s': expected a number of seconds from "
-						       "0.1 to 60",
-						optarg);
-				return CLI_EXIT_USAGE;
-			}
 			break;
 		case 's': {
 			int k = 0;
@@ -167,6 +178,8 @@ static void set_interval(struct top *t, uint64_t ns)
 static int once(struct top *t, enum top_sort sort)
 {
 	tick(t, true);
+	/* The interval runs from the first reading, however long it took. */
+	t->start_ns = t->last_ns;
 	uint64_t end = t->start_ns + t->interval_ns;
 	for (uint64_t now = now_ns(); now < end; now = now_ns()) {
 		struct timespec left = {.tv_sec = (time_t)((end - now) / NS),
