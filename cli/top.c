@@ -192,9 +192,11 @@ static int once(struct top *t, enum top_sort sort)
 	settle(t, SETTLE_WAIT_NS);
 	top_model_add(&t->m, t->snap);
 	settle(t, SETTLE_WAIT_NS);
+	errno = 0;
 	if (top_text_frame(stdout, &t->m, sort, (double)t->interval_ns / 1e9,
 			   (double)(t->last_ns - t->start_ns) / 1e9) < 0) {
-		fputs("joules top: cannot write to stdout\n", stderr);
+		fprintf(stderr, "joules top: cannot write to stdout: %s\n",
+			errno ? strerror(errno) : "write error");
 		return CLI_EXIT_FAILURE;
 	}
 	return CLI_EXIT_OK;

@@ -354,6 +354,14 @@ def usage_errors_and_no_terminal(case):
                            env=dict(os.environ, JOULES_SYSFS_ROOT=tree.root))
         case.eq(p.returncode, 1, "without a terminal")
         case.has(p.stderr, "joules top --once", "without a terminal")
+        if os.path.exists("/dev/full"):
+            with open("/dev/full", "w") as full:
+                p = subprocess.run([*WRAPPER, JOULES, "top", "--once", "-i", "0.1"],
+                                   stdout=full, stderr=subprocess.PIPE, text=True,
+                                   timeout=TIMEOUT_S,
+                                   env=dict(os.environ, JOULES_SYSFS_ROOT=tree.root))
+            case.eq(p.returncode, 1, "--once to a full disk")
+            case.has(p.stderr, "cannot write to stdout", "--once to a full disk")
 
 
 if __name__ == "__main__":
