@@ -229,6 +229,14 @@ def colour_and_utf8_or_neither(case):
             pane.quit(case)
 
 
+@test
+def unknown_terminal_type(case):
+    with Tree("intel-2s") as tree, Pane([], env_for(tree, TERM="no-such-terminal")) as pane:
+        case.eq(pane.exit_status(), "1", "exit status")
+        case.has(pane.stderr(), "TERM=no-such-terminal", "the error")
+        case.has(pane.stderr(), "joules top --once", "the error")
+
+
 def gpu_env(tmp, watts, lag_ms):
     """The fake NVML with one GPU at `watts`, its samples lag_ms late; called
     again, it changes the power (the fake re-reads a replaced config)."""

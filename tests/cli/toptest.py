@@ -77,11 +77,14 @@ class Pane:
         Pane._count += 1
         self.socket = f"joules-top-{os.getpid()}-{Pane._count}"
         self.tmux = ["tmux", "-L", self.socket, "-f", "/dev/null"]
-        # joules's exit status, written by the shell that ran it.
+        # joules's exit status and stderr (valgrind's report too), kept by
+        # the shell that runs it: tmux may clear a dead pane.
         self.status_dir = tempfile.TemporaryDirectory(prefix="joules-top-")
         self.status = os.path.join(self.status_dir.name, "status")
+        self.stderr_path = os.path.join(self.status_dir.name, "stderr")
         cmd = " ".join(shlex.quote(a) for a in
-                       ["sh", "-c", f'"$@"; echo $? > {shlex.quote(self.status)}', "sh",
+                       ["sh", "-c", f'"$@" 2> {shlex.quote(self.stderr_path)}; '
+                        f'echo $? > {shlex.quote(self.status)}', "sh",
                         "env", *[f"{k}={v}" for k, v in env.items()], *WRAPPER, JOULES, "top",
                         *args])
         # tmux itself in UTF-8, whatever the locale given to joules.
@@ -133,18 +136,26 @@ class Pane:
                 return None
             time.sleep(0.1)
 
-    def quit(self, case):
-        """q, then joules must end with status 0 (under valgrind: no error)."""
-        self.keys("q")
+    def exit_status(self):
+        """joules's exit status once it has ended (None if it never does)."""
         end = time.monotonic() + WAIT_S
         while not os.path.exists(self.status) and time.monotonic() < end:
             time.sleep(0.1)
-        status = None
-        if os.path.exists(self.status):
-            time.sleep(0.1)  # written by now
-            with open(self.status) as f:
-                status = f.read().strip()
-        case.eq(status, "0", f"exit status after q; the pane:\n{self.text()}")
+        if not os.path.exists(self.status):
+            return None
+        time.sleep(0.1)  # written by now
+        with open(self.status) as f:
+            return f.read().strip()
+
+    def stderr(self):
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def quit(self, case):
+        """q, then joules must end with status 0 (under valgrind: no error)."""
+        self.keys("q")
+        case.eq(self.exit_status(), "0",
+                f"exit status after q; stderr:\n{self.stderr()}\nthe pane:\n{self.text()}")
 
 
 def table(text):
