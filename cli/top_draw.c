@@ -15,10 +15,12 @@ struct layout {
 	int name, kind, device, power, spark, energy, status;
 };
 
+#define NAME_MAX_W 24
 #define KIND_W 12
+#define DEVICE_MAX_W 16
 #define POWER_W 9
 #define ENERGY_W 12
-#define STATUS_W 18
+#define STATUS_W 14
 #define SPARK_MIN 8
 
 void top_draw_setup(const struct top_view *v)
@@ -39,30 +41,51 @@ static attr_t color(const struct top_view *v, enum pair p)
 	return v->color ? COLOR_PAIR(p) : A_NORMAL;
 }
 
-/* Widths that fit `cols`: the sparkline takes what is left, then gives way. */
+/* Columns taken by the visible columns and the spaces between them. */
+static int used(const struct layout *l)
+{
+	int w = l->name;
+	const int rest[] = {l->kind, l->device, l->power, l->spark, l->energy, l->status};
+	for (size_t k = 0; k < sizeof rest / sizeof rest[0]; k++)
+		w += rest[k] ? rest[k] + 1 : 0;
+	return w;
+}
+
+/*
+ * Widths that fit `cols`. The sparkline takes what is left; to keep it, kind
+ * gives way first (the group line says much of it), then the device. When
+ * even that leaves too little, the sparkline goes and they come back if
+ * they fit. Status gets at least STATUS_W and is drawn to the right edge.
+ */
 static struct layout fit(const struct top_model *m, int cols)
 {
 	int name = top_text_name_width(m), device = top_text_device_width(m);
 	struct layout l = {
-		.name = name < 28 ? name : 28,
+		.name = name < NAME_MAX_W ? name : NAME_MAX_W,
 		.kind = KIND_W,
-		.device = device < 16 ? device : 16,
+		.device = device < DEVICE_MAX_W ? device : DEVICE_MAX_W,
 		.power = POWER_W,
 		.energy = ENERGY_W,
 		.status = STATUS_W,
 	};
-	/* One space before every column but the first. */
-	int fixed = l.name + 1 + l.kind + 1 + l.device + 1 + l.power + 1 + l.energy + 1 + l.status;
-	int left = cols - fixed - 1;
-	l.spark = left >= SPARK_MIN ? (left > TOP_RING ? TOP_RING : left) : 0;
-	if (!l.spark && fixed > cols) {
-		fixed -= l.device + 1;
-		l.device = 0;
+	int full_device = l.device;
+	for (int step = 0; step < 3; step++) {
+		int spare = cols - used(&l) - 1;
+		if (spare >= SPARK_MIN) {
+			l.spark = spare > TOP_RING ? TOP_RING : spare;
+			return l;
+		}
+		if (step == 0)
+			l.kind = 0;
+		else if (step == 1)
+			l.device = 0;
 	}
-	if (!l.spark && fixed > cols) {
-		fixed -= l.kind + 1;
+	l.kind = KIND_W;
+	if (used(&l) > cols)
 		l.kind = 0;
-	}
+	l.device = full_device;
+	if (used(&l) > cols)
+		l.device = 0;
 	return l;
 }
 
