@@ -20,7 +20,7 @@ struct layout {
 #define DEVICE_MAX_W 16
 #define POWER_W 9
 #define ENERGY_W 12
-#define STATUS_W 14
+#define STATUS_W 21 /* "failed: no permission" */
 #define SPARK_MIN 8
 
 void top_draw_setup(const struct top_view *v)
