@@ -199,7 +199,7 @@ static attr_t state_color(const struct top_view *v, enum top_state state, enum t
 static void total_row(const struct top_view *v, const struct layout *l, int group, int y)
 {
 	char power[32] = "", energy[32] = "", status[64] = "";
-	if (group != TOTAL_NONE) {
+	if (group != TOP_GROUP_OTHER) {
 		const struct top_total *t = &v->m->totals[group];
 		top_text_power(power, sizeof power, t->missing_power < t->sensors, t->power_w);
 		top_text_energy(energy, sizeof energy, t->sensors > 0, t->energy_j);

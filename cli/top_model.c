@@ -105,8 +105,8 @@ static void sum_totals(struct top_model *m)
 {
 	memset(m->totals, 0, sizeof m->totals);
 	for (size_t i = 0; i < m->n; i++) {
-		int t = total_counted(m->ctx, NULL, i);
-		if (t == TOTAL_NONE)
+		int t = joules_total_of(m->ctx, NULL, i);
+		if (t < 0 || t >= JOULES_TOTALS)
 			continue;
 		const struct top_sensor *s = &m->s[i];
 		struct top_total *tt = &m->totals[t];
@@ -158,14 +158,15 @@ void top_model_reset(struct top_model *m)
 
 int top_model_group(const struct top_model *m, size_t i)
 {
-	return total_of_kind(joules_sensor(m->ctx, i)->kind);
+	int t = joules_kind_total(joules_sensor(m->ctx, i)->kind);
+	return t >= 0 && t < JOULES_TOTALS ? t : TOP_GROUP_OTHER;
 }
 
 /* Group order: the totals, then "other" last. */
 static int group_rank(const struct top_model *m, size_t i)
 {
 	int g = top_model_group(m, i);
-	return g == TOTAL_NONE ? N_TOTALS : g;
+	return g == TOP_GROUP_OTHER ? JOULES_TOTALS : g;
 }
 
 /* < 0 when sensor a goes before b. */

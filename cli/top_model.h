@@ -2,7 +2,8 @@
 /*
  * What `joules top` shows, without a terminal: per sensor its current power,
  * a ring of recent power (the sparkline), the energy since start and its
- * state; totals by kind that never count a domain twice; the order of the
+ * state; totals by kind that never count a domain twice (the library's
+ * rule, joules_total_of()); the order of the
  * rows. Fed with snapshots from joules_read(); touches no file or terminal.
  *
  * Power and energy come from final readings only. A provisional reading (a
@@ -22,7 +23,9 @@
 #include <stdint.h>
 
 #include "joules.h"
-#include "totals.h"
+
+/* The group of sensors whose kind is in no total (joules_kind_total() < 0). */
+#define TOP_GROUP_OTHER (-1)
 
 /* Recent power kept per sensor: more than the widest sparkline. */
 #define TOP_RING 256
@@ -52,7 +55,7 @@ struct top_sensor {
 	struct joules_reading last; /* the last final good reading */
 };
 
-/* One total (cpu, dram, gpu, platform) over the sensors counted in it. */
+/* One total (enum joules_total) over the sensors counted in it. */
 struct top_total {
 	unsigned sensors;       /* counted in it; 0: nothing measures it here */
 	unsigned missing_power; /* of those, without a current power */
@@ -75,7 +78,7 @@ struct top_model {
 	 */
 	struct joules_reading *pending;
 	bool *waiting;
-	struct top_total totals[N_TOTALS];
+	struct top_total totals[JOULES_TOTALS];
 };
 
 /* 0, or JOULES_ERR_NOMEM. */
@@ -100,7 +103,7 @@ void top_model_reset(struct top_model *m);
  * indices to rows.
  */
 void top_model_order(const struct top_model *m, enum top_sort sort, size_t *rows);
-/* The group (total) a sensor is shown in, TOTAL_NONE for "other". */
+/* The group (total) a sensor is shown in, TOP_GROUP_OTHER for "other". */
 int top_model_group(const struct top_model *m, size_t i);
 
 /* The state in a few words: "ok", "waiting", "recovered", "counter reset", "failed: lost". */

@@ -23,9 +23,9 @@ void top_text_energy(char *buf, size_t len, bool have, double joules)
 
 const char *top_text_group(int group)
 {
-	static const char *const labels[N_TOTALS] = {"cpu total", "dram total", "gpu total",
+	static const char *const labels[JOULES_TOTALS] = {"cpu total", "dram total", "gpu total",
 						     "platform total"};
-	return group >= 0 && group < N_TOTALS ? labels[group] : "other";
+	return group >= 0 && group < JOULES_TOTALS ? labels[group] : "other";
 }
 
 int top_text_name_width(const struct top_model *m)
@@ -76,7 +76,7 @@ int top_text_frame(FILE *f, const struct top_model *m, enum top_sort sort, doubl
 		const struct top_sensor *s = &m->s[i];
 		if (top_model_group(m, i) != group) {
 			group = top_model_group(m, i);
-			if (group != TOTAL_NONE) {
+			if (group != TOP_GROUP_OTHER) {
 				const struct top_total *t = &m->totals[group];
 				top_text_power(power, sizeof power, t->missing_power < t->sensors,
 					       t->power_w);

@@ -137,7 +137,7 @@ static void test_failure_keeps_energy_and_recovers(void)
 	CHECK(f.m.s[f.pkg1].state == TOP_FAILED);
 	CHECK(!f.m.s[f.pkg1].have_power);
 	CHECK(near(f.m.s[f.pkg1].energy_j, 4));
-	CHECK_EQ_INT(f.m.totals[TOTAL_CPU].incomplete, 1);
+	CHECK_EQ_INT(f.m.totals[JOULES_TOTAL_CPU].incomplete, 1);
 	/* Back at 5 s with a counter far ahead: the gap is not counted. */
 	feed(&f, 5, w);
 	CHECK(f.m.s[f.pkg1].state == TOP_WAITING);
@@ -154,7 +154,7 @@ static void test_failure_keeps_energy_and_recovers(void)
 	CHECK(near(f.m.s[f.pkg1].power_w, 4));
 	top_model_status(&f.m, (size_t)f.pkg1, st, sizeof st);
 	CHECK_STR_HAS(st, "ok");
-	CHECK_EQ_INT(f.m.totals[TOTAL_CPU].incomplete, 0);
+	CHECK_EQ_INT(f.m.totals[JOULES_TOTAL_CPU].incomplete, 0);
 	teardown(&f);
 }
 
@@ -198,17 +198,17 @@ static void test_totals_never_count_twice(void)
 	w[f.dram1] = 0.5;
 	feed(&f, 0, w);
 	char st[64];
-	top_model_total_status(&f.m.totals[TOTAL_CPU], st, sizeof st);
+	top_model_total_status(&f.m.totals[JOULES_TOTAL_CPU], st, sizeof st);
 	CHECK_STR_HAS(st, "waiting");
 	feed(&f, 2, w);
-	CHECK(near(f.m.totals[TOTAL_CPU].power_w, 7));
-	CHECK(near(f.m.totals[TOTAL_CPU].energy_j, 14));
-	CHECK_EQ_INT(f.m.totals[TOTAL_CPU].sensors, 2);
-	CHECK(near(f.m.totals[TOTAL_DRAM].power_w, 1.5));
-	CHECK_EQ_INT(f.m.totals[TOTAL_GPU].sensors, 0);
-	top_model_total_status(&f.m.totals[TOTAL_CPU], st, sizeof st);
+	CHECK(near(f.m.totals[JOULES_TOTAL_CPU].power_w, 7));
+	CHECK(near(f.m.totals[JOULES_TOTAL_CPU].energy_j, 14));
+	CHECK_EQ_INT(f.m.totals[JOULES_TOTAL_CPU].sensors, 2);
+	CHECK(near(f.m.totals[JOULES_TOTAL_DRAM].power_w, 1.5));
+	CHECK_EQ_INT(f.m.totals[JOULES_TOTAL_GPU].sensors, 0);
+	top_model_total_status(&f.m.totals[JOULES_TOTAL_CPU], st, sizeof st);
 	CHECK_STR_HAS(st, "ok");
-	top_model_total_status(&f.m.totals[TOTAL_GPU], st, sizeof st);
+	top_model_total_status(&f.m.totals[JOULES_TOTAL_GPU], st, sizeof st);
 	CHECK_STR_HAS(st, "not measured");
 	teardown(&f);
 }
