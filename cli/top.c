@@ -2,6 +2,7 @@
 /* joules top: a live view of every sensor's power and energy, or one frame as text. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
@@ -44,7 +45,7 @@ static const char usage[] =
 	"  -h, --help              this text\n"
 	"\n"
 	"Keys: q quit, p pause, r reset energy since start, s next sort order,\n"
-	"+/- longer/shorter interval, ? help.\n"
+	"+/- longer/shorter interval, arrows/PgUp/PgDn/Home/End scroll, ? help.\n"
 	"\n"
 	"Environment: NO_COLOR (not empty) turns colours off. The sparkline uses\n"
 	"block characters in a UTF-8 locale, ASCII otherwise.\n"
@@ -259,6 +260,27 @@ static bool key(struct top *t, struct top_view *v, int ch)
 	case '?':
 	case 'h':
 		v->help = true;
+		break;
+	/* Scrolling past either end is put back in range when drawn. */
+	case KEY_DOWN:
+	case 'j':
+		v->scroll++;
+		break;
+	case KEY_UP:
+	case 'k':
+		v->scroll--;
+		break;
+	case KEY_NPAGE:
+		v->scroll += LINES > 6 ? LINES - 4 : 1;
+		break;
+	case KEY_PPAGE:
+		v->scroll -= LINES > 6 ? LINES - 4 : 1;
+		break;
+	case KEY_HOME:
+		v->scroll = 0;
+		break;
+	case KEY_END:
+		v->scroll = INT_MAX / 2;
 		break;
 	}
 	return true;

@@ -251,6 +251,7 @@ static void help(void)
 		"p      pause (or resume) the view",
 		"r      reset energy since start",
 		"s      next sort: kind, power, energy, name",
+		"arrows, PgUp, PgDn, Home, End: scroll",
 		"+ -    longer or shorter interval",
 		"?      this help",
 		"",
@@ -269,7 +270,19 @@ static void help(void)
 	}
 }
 
-void top_draw(const struct top_view *v)
+/* Lines the rows take: each sensor, and a total line where a group starts. */
+static int count_lines(const struct top_view *v)
+{
+	int lines = 0, group = -2;
+	for (size_t r = 0; r < v->m->n; r++) {
+		int g = top_model_group(v->m, v->rows[r]);
+		lines += g != group ? 2 : 1;
+		group = g;
+	}
+	return lines;
+}
+
+void top_draw(struct top_view *v)
 {
 	erase();
 	if (LINES < 1 || COLS < 1) {
@@ -282,30 +295,36 @@ void top_draw(const struct top_view *v)
 	int last = LINES >= 8 ? LINES - 2 : LINES - 1;
 	if (LINES >= 8)
 		put(LINES - 1, 0, COLS, false, A_NORMAL,
-		    "q quit  p pause  r reset  s sort  +/- interval  ? help");
+		    "q quit  p pause  r reset  s sort  +/- interval  arrows scroll  ? help");
 	header(&l, 1);
 	top_model_order(v->m, v->sort, v->rows);
-	int y = 2, group = -2;
-	for (size_t r = 0; r < v->m->n; r++) {
+	/* Rows from line 2 to `last`; when they do not all fit, the last line
+	 * says how many are hidden and the view scrolls. */
+	int room = last - 1, lines = count_lines(v);
+	int shown = lines > room ? room - 1 : room;
+	int most = lines > room ? lines - shown : 0;
+	if (shown < 0)
+		shown = 0;
+	v->scroll = v->scroll < 0 ? 0 : v->scroll > most ? most : v->scroll;
+	int k = 0, y = 2, group = -2;
+	for (size_t r = 0; r < v->m->n && k < v->scroll + shown; r++) {
 		size_t i = v->rows[r];
-		bool new_group = top_model_group(v->m, i) != group;
-		int need = new_group ? 2 : 1;
-		if (y + need - 1 > last || (y + need - 1 == last && r + 1 < v->m->n)) {
-			char more[64];
-			snprintf(more, sizeof more, "(%zu more rows: enlarge the terminal)",
-				 v->m->n - r);
-			if (y <= last)
-				put(y, 0, COLS, false, A_NORMAL, more);
-			break;
-		}
-		if (new_group) {
+		if (top_model_group(v->m, i) != group) {
 			group = top_model_group(v->m, i);
-			total_row(v, &l, group, y++);
+			if (k++ >= v->scroll)
+				total_row(v, &l, group, y++);
 		}
-		sensor_row(v, &l, i, y++);
+		if (k < v->scroll + shown && k++ >= v->scroll)
+			sensor_row(v, &l, i, y++);
 	}
-	if (!v->m->n && y <= last)
-		put(y, 0, COLS, false, A_NORMAL,
+	if (lines > room && room > 0) {
+		char more[96];
+		snprintf(more, sizeof more, "(%d of %d lines above, %d below: arrow keys scroll)",
+			 v->scroll, lines, lines - v->scroll - shown);
+		put(last, 0, COLS, false, A_NORMAL, more);
+	}
+	if (!v->m->n && last >= 2)
+		put(2, 0, COLS, false, A_NORMAL,
 		    "(no energy sensors here: 'joules list' shows what was looked for)");
 	if (v->help)
 		help();

@@ -162,6 +162,29 @@ def resize_and_tiny_terminal(case):
 
 
 @test
+def rows_that_do_not_fit_scroll(case):
+    """10 lines hold 6 of the 10 lines of rows: the rest are counted, and
+    the arrow keys, End and Home scroll them into view."""
+    with Tree("intel-2s") as tree, Pane(["-i", "0.5"], env_for(tree), 100, 10) as pane:
+        text = pane.wait(case, "the first rows", lambda t: "uncore-0" in t)
+        if text:
+            case.check("dram-1" not in text, f"dram-1 is below:\n{text}")
+            case.has(text, "4 below", "hidden lines counted")
+        pane.keys("Down")
+        pane.wait(case, "one line down", lambda t: "1 of 10 lines above" in t
+                  and "cpu total" not in t and "package-0" in t)
+        pane.keys("End")
+        text = pane.wait(case, "the last rows", lambda t: "dram-1" in t and "0 below" in t)
+        if text:
+            case.check("package-0" not in text, f"package-0 scrolled off:\n{text}")
+        pane.keys("End", "Down")
+        pane.wait(case, "no further than the end", lambda t: "4 of 10 lines above" in t)
+        pane.keys("Home")
+        pane.wait(case, "back to the top", lambda t: "cpu total" in t and "dram-1" not in t)
+        pane.quit(case)
+
+
+@test
 def sensor_fails_recovers_and_is_removed(case):
     with Tree("intel-2s") as tree, drive(tree) as rates, \
             Pane(["-i", "0.3"], env_for(tree)) as pane:
