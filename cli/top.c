@@ -244,8 +244,10 @@ static bool key(struct top *t, struct top_view *v, int ch)
 		v->paused = !v->paused;
 		break;
 	case 'r':
+		/* From a reading taken now, so that the reset is exact. */
+		tick(t, true);
 		top_model_reset(&t->m);
-		t->start_ns = t->last_ns = now_ns();
+		t->start_ns = t->last_ns;
 		break;
 	case 's':
 		v->sort = (enum top_sort)((v->sort + 1) % TOP_N_SORTS);

@@ -93,7 +93,9 @@ static void take(struct top_sensor *s, const struct joules_reading *r)
 		return;
 	}
 	double j = (double)uj / 1e6, sec = (double)(r->time_ns - s->last.time_ns) / 1e9;
-	s->energy_j += j;
+	if (!s->uncounted)
+		s->energy_j += j;
+	s->uncounted = false;
 	s->power_w = j / sec;
 	s->have_power = true;
 	s->state = TOP_OK;
@@ -152,6 +154,7 @@ void top_model_reset(struct top_model *m)
 	for (size_t i = 0; i < m->n; i++) {
 		m->s[i].energy_j = 0;
 		m->s[i].gap = TOP_GAP_NONE;
+		m->s[i].uncounted = m->waiting[i];
 	}
 	sum_totals(m);
 }

@@ -51,7 +51,8 @@ struct top_sensor {
 	float ring[TOP_RING];
 	unsigned ring_len, ring_next;
 	bool have_last;
-	bool broken; /* failed since `last` */
+	bool broken;    /* failed since `last` */
+	bool uncounted; /* reset while a reading waited: its energy is from before */
 	struct joules_reading last; /* the last final good reading */
 };
 
@@ -93,7 +94,11 @@ void top_model_take_settled(struct top_model *m);
  * one still waits: its energy is counted by the next reading taken).
  */
 void top_model_add(struct top_model *m, const struct joules_reading *snap);
-/* Energy since start back to 0 and gaps forgotten; power and ring kept. */
+/*
+ * Energy since start back to 0 and gaps forgotten; power and ring kept.
+ * Call it just after adding a snapshot taken now: energy then counts from
+ * that snapshot (a reading still waiting to settle adds no energy).
+ */
 void top_model_reset(struct top_model *m);
 
 /*

@@ -120,6 +120,37 @@ static void test_provisional_waits_for_settle(void)
 	teardown(&f);
 }
 
+static void test_reset_counts_from_the_last_snapshot(void)
+{
+	struct fixture f;
+	setup(&f);
+	double w[16] = {0};
+	w[f.pkg0] = 10;
+	w[f.dram0] = 2;
+	feed(&f, 0, w);
+	feed(&f, 1, w);
+	/* A snapshot at 2 s, package-0's still provisional, then the reset. */
+	for (size_t i = 0; i < f.n; i++) {
+		f.snap[i].time_ns += S;
+		f.snap[i].energy_uj += (uint64_t)(w[i] * 1e6);
+	}
+	f.snap[f.pkg0].flags = JOULES_READING_PROVISIONAL;
+	top_model_add(&f.m, f.snap);
+	top_model_reset(&f.m);
+	CHECK(near(f.m.s[f.pkg0].energy_j, 0));
+	CHECK(near(f.m.s[f.dram0].energy_j, 0));
+	/* Settled: its power counts, its energy (from before the reset) does not. */
+	f.m.pending[f.pkg0].flags = 0;
+	top_model_take_settled(&f.m);
+	CHECK(near(f.m.s[f.pkg0].power_w, 10));
+	CHECK(near(f.m.s[f.pkg0].energy_j, 0));
+	feed(&f, 3, w);
+	CHECK(near(f.m.s[f.pkg0].energy_j, 10));
+	CHECK(near(f.m.s[f.dram0].energy_j, 2));
+	CHECK(near(f.m.totals[JOULES_TOTAL_CPU].energy_j, 10));
+	teardown(&f);
+}
+
 static void test_failure_keeps_energy_and_recovers(void)
 {
 	struct fixture f;
@@ -294,6 +325,7 @@ int main(void)
 	static const struct test tests[] = {
 		TEST(test_power_and_energy_from_two_readings),
 		TEST(test_provisional_waits_for_settle),
+		TEST(test_reset_counts_from_the_last_snapshot),
 		TEST(test_failure_keeps_energy_and_recovers),
 		TEST(test_counter_reset_is_a_gap),
 		TEST(test_totals_never_count_twice),
