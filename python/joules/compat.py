@@ -68,12 +68,16 @@ class PowerUsage:
             raise JoulesError(f"joules.compat: no GPU {gpu_id}: {why}", _abi.ERR_NO_SENSOR,
                               "no such sensor")
         self._gpu_sensor = ctx.gpu(gpu_id).sensor
+        if self._gpu_sensor < 0:
+            raise JoulesError(f"joules.compat: GPU {gpu_id} has no energy sensor "
+                              f"(see joules list)", _abi.ERR_NO_SENSOR, "no such sensor")
         self._delay, self._meter = delay, meter
         self._gpu_points, self._cpu_points = {}, {}
         self._stop.clear()
         self._m = Measurement("power_usage", meter=meter)
         self._m.__enter__()
         self._begin_ns = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+        meter.sample()  # the first window starts here, not at the sampler's last tick
         self._thread = threading.Thread(target=self._collect, daemon=True)
         self._thread.start()
 
@@ -109,6 +113,8 @@ class PowerUsage:
             raise JoulesError("joules.compat: analyze_end() without analyze_start()",
                               _abi.ERR_INVALID, "invalid")
         m, self._m = self._m, None
+        if not mean:
+            self._meter.sample()  # the last window ends here
         m.__exit__(None, None, None)
         self._stop.set()
         self._thread.join()

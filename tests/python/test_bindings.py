@@ -345,6 +345,46 @@ class Library(unittest.TestCase):
                 joules._meter._default = None
 
 
+AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+NOBODY_SCRIPT = """
+import json, os, subprocess, joules
+with joules.measure("nobody") as m:
+    subprocess.run([os.environ["FAKESYS"], os.environ["JOULES_SYSFS_ROOT"], "advance",
+                    "class/powercap/intel-rapl:1/energy_uj", "2000000", "0"], check=True)
+print(json.dumps(m.to_dict()))
+"""
+
+
+class Unprivileged(unittest.TestCase):
+    """A real unprivileged user (nobody) on a tree whose package-0 counter
+    is root-only (0400, as since Linux 5.10): the measurement runs, says
+    why package-0 and the cpu total are not measured, and measures the
+    rest. (Through joulesd once the daemon is part of the tree.)"""
+
+    def test_nobody_measures_what_it_may_read(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to make the tree and switch users")
+        with Tree("intel-2s") as tree:
+            tree.fs("chmod", PKG0, "400")
+            tree.fs("chmod", PKG1, "666")  # the script, as nobody, advances it
+            env = dict(os.environ, JOULES_SYSFS_ROOT=tree.root)
+            p = subprocess.run([*AS_NOBODY, sys.executable, "-c", NOBODY_SCRIPT], env=env,
+                               capture_output=True, text=True, timeout=120)
+        if p.returncode != 0 and "Permission denied" in p.stderr and "python" in p.stderr:
+            self.skipTest(f"nobody cannot run the interpreter or reach the tree: {p.stderr}")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = json.loads(p.stdout)
+        by_id = {s["id"]: s for s in doc["sensors"]}
+        locked = by_id["rapl:package-0"]
+        self.assertEqual(locked["state"], "unreadable")
+        self.assertEqual(locked["error"], "permission denied")
+        self.assertIn("energy_uj", locked["reason"])
+        self.assertIsNone(locked["energy_j"])
+        self.assertEqual(by_id["rapl:package-1"]["energy_j"], 2.0)
+        self.assertIsNone(doc["totals"]["cpu"]["energy_j"])
+        self.assertIn("rapl:package-0", doc["totals"]["cpu"]["reason"])
+
+
 GPU_CONF = ("gpus 2\n"
             "uuid 0 GPU-aaaaaaaa-0000-0000-0000-000000000000\nbusid 0 00000000:17:00.0\n"
             "uuid 1 GPU-bbbbbbbb-1111-1111-1111-111111111111\nbusid 1 00000000:65:00.0\n"
