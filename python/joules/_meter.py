@@ -12,8 +12,7 @@ from . import _abi
 from ._context import Context
 from ._gpus import GpuSpec, resolve
 from ._lib import JoulesError, strerror
-from ._result import (Result, SensorResult, TotalResult, TracePoint, sensor_result, summary,
-                      to_dict, total_result)
+from ._result import Result, SensorResult, TotalResult, TracePoint, summary, to_dict
 
 # How long the end of a region waits for late data (GPUs: ~20-60 ms), ms.
 END_WAIT_MS = 1000
@@ -52,6 +51,8 @@ class Meter:
         self._lock = threading.Lock()
         self._windows: Dict[str, _Window] = {}
         self._gpu_sensors: Dict[tuple, List[int]] = {}
+        self._trace_len = trace
+        self._trace_buf = (_abi.TracePoint * 256)()
         if interval or trace:  # interval 0: traces from sample() calls only
             self.context.call("sampler_start", int(interval * 1e6) if interval else 0, trace)
         if baseline:
@@ -157,30 +158,27 @@ class Meter:
                 with ctx._lock:
                     k = ctx._lib.joules_total_of(ctx.handle, mask, i)
                 adds[i] = _abi.TOTAL_NAMES[k] if k >= 0 else None
-        seconds = res.duration_ns / 1e9
-        sensors = {ctx.sensors[i].id: sensor_result(ctx, i, per[i], adds[i], strerror)
-                   for i in indexes}
-        return Result(
-            name=_abi.text(res.name), seconds=seconds, paused_s=res.paused_ns / 1e9,
-            begin_ns=res.begin_ns, end_ns=res.end_ns,
-            provisional=bool(res.flags & _abi.REGION_PROVISIONAL), sensors=sensors,
-            totals={_abi.TOTAL_NAMES[k]: total_result(ctx, k, totals[k], seconds)
-                    for k in range(_abi.TOTALS)},
-            trace=self._trace(res.begin_ns, res.end_ns, indexes))
+        return Result(ctx, res, per, totals, adds,
+                      self._trace(res.begin_ns, res.end_ns, indexes), strerror)
 
     def _trace(self, after_ns: int, until_ns: int, indexes) -> List[TracePoint]:
-        out = []
-        buf = (_abi.TracePoint * 1024)()
-        for i in indexes:
-            sid = self.context.sensors[i].id
-            since = after_ns
-            while True:
-                got = self.context.call("trace", i, since, buf, len(buf))
-                out += [((p.time_ns - after_ns) / 1e9, sid, p.power_w) for p in buf[:got]
-                        if p.status == 0 and p.time_ns <= until_ns]
-                if got < len(buf):
-                    break
-                since = buf[got - 1].time_ns
+        """Windows that end in (after_ns, until_ns], read now: the sampler
+        keeps only the last `trace` of them."""
+        out: List[TracePoint] = []
+        if not self._trace_len:
+            return out
+        buf = self._trace_buf
+        with self.context._lock:  # one buffer per meter
+            for i in indexes:
+                sid = self.context.sensors[i].id
+                since = after_ns
+                while True:
+                    got = self.context.call("trace", i, since, buf, len(buf))
+                    out += [((p.time_ns - after_ns) / 1e9, sid, p.power_w) for p in buf[:got]
+                            if p.status == 0 and p.time_ns <= until_ns]
+                    if got < len(buf) or buf[got - 1].time_ns >= until_ns:
+                        break
+                    since = buf[got - 1].time_ns
         out.sort(key=lambda p: p[0])
         return out
 

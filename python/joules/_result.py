@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """A measured region as Python values: per sensor, totals by kind, trace."""
-from dataclasses import asdict, dataclass, field
+import functools
+from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import _abi
@@ -65,18 +66,32 @@ class TotalResult:
     reason: str
 
 
-@dataclass
 class Result:
-    """Everything known of one ended region; what Measurement exposes."""
-    name: str
-    seconds: float
-    paused_s: float
-    begin_ns: int
-    end_ns: int
-    provisional: bool
-    sensors: Dict[str, SensorResult]
-    totals: Dict[str, TotalResult]
-    trace: List[TracePoint] = field(default_factory=list)
+    """Everything known of one ended region; what Measurement exposes.
+    Built from the C records when first asked for (ending a region only
+    copies them)."""
+
+    def __init__(self, ctx: Context, res: "_abi.RegionResult", per, totals,
+                 adds: Dict[int, Optional[str]], trace: List[TracePoint], strerror):
+        self.name = _abi.text(res.name)
+        self.seconds = res.duration_ns / 1e9
+        self.paused_s = res.paused_ns / 1e9
+        self.begin_ns, self.end_ns = res.begin_ns, res.end_ns
+        self.provisional = bool(res.flags & _abi.REGION_PROVISIONAL)
+        self.trace = trace
+        self._raw = (ctx, per, totals, adds, strerror)
+
+    @functools.cached_property
+    def sensors(self) -> Dict[str, SensorResult]:
+        ctx, per, _, adds, strerror = self._raw
+        return {ctx.sensors[i].id: sensor_result(ctx, i, per[i], total, strerror)
+                for i, total in adds.items()}
+
+    @functools.cached_property
+    def totals(self) -> Dict[str, TotalResult]:
+        ctx, _, totals, _, _ = self._raw
+        return {_abi.TOTAL_NAMES[k]: total_result(ctx, k, totals[k], self.seconds)
+                for k in range(_abi.TOTALS)}
 
 
 def _j(uj: int) -> float:
