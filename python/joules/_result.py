@@ -136,6 +136,11 @@ def total_result(ctx: Context, k: int, t: "_abi.RegionTotal", seconds: float) ->
         reason="" if has else _abi.text(t.reason))
 
 
+def _short(reason: str, limit: int = 100) -> str:
+    """A reason cut for the one-line summary (the whole one: why())."""
+    return reason if len(reason) <= limit else reason[:limit - 1].rstrip() + "…"
+
+
 def summary(r: Result) -> str:
     """One line: name, seconds, each measured total with its mean power,
     and why a total that has sensors was not measured."""
@@ -145,7 +150,7 @@ def summary(r: Result) -> str:
             w = f", {t.mean_w:.1f} W" if t.mean_w is not None else ""
             parts.append(f"{t.name} {t.energy_j:.3f} J ±{t.uncertainty_j:.3g}{w}")
         elif t.sensors or t.missing:
-            parts.append(f"{t.name} not measured ({t.reason})")
+            parts.append(f"{t.name} not measured ({_short(t.reason)})")
     if not any(t.energy_j is not None or t.sensors for t in r.totals.values()):
         parts.append("no sensor measured (see joules list)")
     bad = [s.id for s in r.sensors.values() if s.state != "ok" and s.total]

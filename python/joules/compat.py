@@ -7,9 +7,9 @@
 The same names, arguments and return shapes as the recipe, measured the
 joules way: means are energy counters divided by time (not averages of
 0.1 s power samples, which miss short bursts and lag by NVML's 1 s
-window); CPU energy is every CPU package through libjoules (through
-joulesd for a user who may not read RAPL; no TCP listener); every GPU can
-be named, not GPU 0 only; a failed reading raises or warns with its reason.
+window); CPU energy is every CPU package read by libjoules (no TCP
+listener); every GPU can be named, not GPU 0 only; a reading that fails
+raises or warns with its reason.
 """
 import functools
 import os
