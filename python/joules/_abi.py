@@ -62,6 +62,24 @@ class Sensor(ctypes.Structure):
     ]
 
 
+class OpenOpts(ctypes.Structure):
+    """struct joules_open_opts (size set by the caller; fields only appended)."""
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("sysfs_root", ctypes.c_char_p),
+        ("nvml_library", ctypes.c_char_p),
+        ("sources", ctypes.c_char_p),
+        ("policy", c_int32),
+        ("reserved", c_int32),
+        ("error", ctypes.c_void_p),
+        ("error_len", ctypes.c_size_t),
+    ]
+
+
+# enum joules_source_policy
+POLICIES = {"auto": 0, "direct": 1, "daemon": 2}
+
+
 class Reading(ctypes.Structure):
     """struct joules_reading (32 bytes)."""
     _fields_ = [
@@ -178,6 +196,7 @@ class Baseline(ctypes.Structure):
 # C name -> ctypes class.
 RECORDS = {
     "joules_sensor": Sensor,
+    "joules_open_opts": OpenOpts,
     "joules_reading": Reading,
     "joules_gpu_info": GpuInfo,
     "joules_region_sensor": RegionSensor,

@@ -68,22 +68,37 @@ class GpuInfo:
 
 
 class Context:
-    """An open libjoules context (joules_open): every sensor of the machine.
+    """An open libjoules context (joules_open_with): every sensor of the machine.
 
-    sysfs_root replaces "/sys" (None: $JOULES_SYSFS_ROOT, else "/sys").
-    Raises JoulesError with the library's message when opening fails.
+    sysfs_root replaces "/sys" (None: $JOULES_SYSFS_ROOT, else "/sys");
+    nvml_library is the NVML to load (None: $JOULES_NVML_LIBRARY, else
+    libnvidia-ml.so.1); sources limits the sources ("powercap,nvml"; None:
+    all); policy is "auto", "direct" or "daemon". Raises JoulesError with
+    the library's message when opening fails.
     """
 
-    def __init__(self, sysfs_root: Optional[str] = None):
+    def __init__(self, sysfs_root: Optional[str] = None, *, nvml_library: Optional[str] = None,
+                 sources: Optional[str] = None, policy: str = "auto"):
         self._lib = lib()
         self._lock = threading.RLock()
         self.pid = os.getpid()
+        if policy not in _abi.POLICIES:
+            raise JoulesError(f"joules: policy must be one of {', '.join(_abi.POLICIES)}, "
+                              f"not {policy!r}", _abi.ERR_INVALID, "invalid argument")
+        opts = _abi.OpenOpts()
+        opts.size = ctypes.sizeof(opts)
+        opts.sysfs_root = sysfs_root.encode() if sysfs_root is not None else None
+        opts.nvml_library = nvml_library.encode() if nvml_library is not None else None
+        opts.sources = sources.encode() if sources is not None else None
+        opts.policy = _abi.POLICIES[policy]
+        error = ctypes.create_string_buffer(_abi.REASON_LEN * 2)
+        opts.error = ctypes.cast(error, ctypes.c_void_p)
+        opts.error_len = len(error)
         handle = ctypes.c_void_p()
-        root = sysfs_root.encode() if sysfs_root is not None else None
-        rc = self._lib.joules_open(ctypes.byref(handle), root)
+        self._h = None
+        rc = self._lib.joules_open_with(ctypes.byref(handle), ctypes.byref(opts))
         if rc < 0:
-            raise fail(rc, f"joules: cannot open a context: {self._lib.joules_strerror(rc).decode()}"
-                       f" (sysfs root {sysfs_root or os.environ.get('JOULES_SYSFS_ROOT', '/sys')})")
+            raise fail(rc, error.value.decode("utf-8", "replace"))
         self._h = handle
         n = self._lib.joules_sensor_count(handle)
         self.sensors: List[SensorInfo] = [self._sensor(i) for i in range(n)]

@@ -47,7 +47,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "joules_version": (c_char_p, []),
         "joules_strerror": (c_char_p, [c_int]),
         "joules_kind_name": (c_char_p, [c_int]),
-        "joules_open": (c_int, [POINTER(ctx), c_char_p]),
+        "joules_open_with": (c_int, [POINTER(ctx), POINTER(S.OpenOpts)]),
         "joules_close": (None, [ctx]),
         "joules_last_error": (c_char_p, [ctx]),
         "joules_sensor_count": (c_size_t, [ctx]),

@@ -41,13 +41,16 @@ class Meter:
     trace: sampler windows kept per sensor for Measurement.trace (0: none).
     baseline: measure idle power for this many seconds now, so results
     carry the energy above idle (sleeps; run nothing meanwhile).
-    sysfs_root: instead of /sys (None: $JOULES_SYSFS_ROOT or /sys).
+    sysfs_root: instead of /sys (None: $JOULES_SYSFS_ROOT or /sys);
+    sources: only these sources ("powercap,nvml"; None: all); policy:
+    "auto", "direct" or "daemon" (joules_open_opts).
     Raises JoulesError with the library's message.
     """
 
     def __init__(self, *, interval: float = 0.1, trace: int = 600,
-                 baseline: Optional[float] = None, sysfs_root: Optional[str] = None):
-        self.context = Context(sysfs_root)
+                 baseline: Optional[float] = None, sysfs_root: Optional[str] = None,
+                 sources: Optional[str] = None, policy: str = "auto"):
+        self.context = Context(sysfs_root, sources=sources, policy=policy)
         self._lock = threading.Lock()
         self._windows: Dict[str, _Window] = {}
         self._gpu_sensors: Dict[tuple, List[int]] = {}

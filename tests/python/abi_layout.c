@@ -18,6 +18,10 @@ int main(void)
 	OFF(joules_sensor, reason); OFF(joules_sensor, kind); OFF(joules_sensor, flags);
 	OFF(joules_sensor, range_uj); OFF(joules_sensor, wrap_period_ns);
 	OFF(joules_sensor, refresh_us); OFF(joules_sensor, also);
+	SIZE(joules_open_opts);
+	OFF(joules_open_opts, sysfs_root); OFF(joules_open_opts, sources);
+	OFF(joules_open_opts, policy); OFF(joules_open_opts, reserved);
+	OFF(joules_open_opts, error); OFF(joules_open_opts, error_len);
 	SIZE(joules_reading);
 	OFF(joules_reading, uncertainty_uj); OFF(joules_reading, status); OFF(joules_reading, flags);
 	SIZE(joules_gpu_info);

@@ -306,6 +306,27 @@ class Energies(unittest.TestCase):
         self.assertIn("there is none", str(e.exception))
 
 
+class Opening(unittest.TestCase):
+    def test_open_failure_carries_the_message(self):
+        """joules_open_with's error buffer: the message of a failed open."""
+        with self.assertRaises(joules.JoulesError) as e:
+            joules.Meter(sources="powercap,nosuchsource")
+        self.assertEqual(e.exception.code, -1)
+        self.assertIn("nosuchsource", str(e.exception))
+        with self.assertRaises(joules.JoulesError) as e:
+            joules.Meter(policy="sometimes")
+        self.assertIn("policy", str(e.exception))
+
+    def test_sources_limit_the_sensors(self):
+        with Tree("intel-2s") as tree:
+            meter = joules.Meter(interval=0, sysfs_root=tree.root, sources="powercap")
+            try:
+                self.assertEqual([s["name"] for s in meter.context.sources()], ["powercap"])
+                self.assertEqual(len(meter.sensors), 8)
+            finally:
+                meter.close()
+
+
 class Library(unittest.TestCase):
     def run_py(self, code, **env):
         e = dict(os.environ, **env)
