@@ -52,7 +52,7 @@ class Meter:
                  sources: Optional[str] = None, policy: str = "auto"):
         self.context = Context(sysfs_root, sources=sources, policy=policy)
         self._lock = threading.Lock()
-        self._windows: Dict[str, _Window] = {}
+        self._windows: Dict[str, Optional[_Window]] = {}
         self._gpu_sensors: Dict[tuple, List[int]] = {}
         self._trace_len = trace
         self._trace_buf = (_abi.TracePoint * 256)()
@@ -69,9 +69,10 @@ class Meter:
     def _selection(self, gpus: Optional[Iterable[GpuSpec]]) -> Optional[List[int]]:
         if gpus is None:
             return None
-        key = tuple(gpus)
+        # CUDA_VISIBLE_DEVICES may change between windows: part of the key.
+        key = (tuple(gpus), os.environ.get("CUDA_VISIBLE_DEVICES"))
         if key not in self._gpu_sensors:
-            chosen = {g.sensor for g in resolve(self.context, key)}
+            chosen = {g.sensor for g in resolve(self.context, key[0])}
             self._gpu_sensors[key] = [s.index for s in self.context.sensors
                                       if s.kind != "gpu" or s.index in chosen]
         return self._gpu_sensors[key]
@@ -87,8 +88,15 @@ class Meter:
             if name in self._windows:
                 raise JoulesError(f"joules: window '{name}' is running already: end it, or "
                                   f"give this one another name", _abi.ERR_INVALID, "invalid")
-        selected = self._selection(gpus)
-        self._windows[name] = self._begin(name, selected, sync)
+            self._windows[name] = None  # taken while it begins
+        try:
+            w = self._begin(name, self._selection(gpus), sync)
+        except BaseException:
+            with self._lock:
+                del self._windows[name]
+            raise
+        with self._lock:
+            self._windows[name] = w
 
     def _begin(self, name: str, selected, sync) -> _Window:
         if sync:
@@ -100,7 +108,7 @@ class Meter:
     def _take(self, name: str) -> _Window:
         with self._lock:
             w = self._windows.get(name)
-        if w is None:
+        if w is None:  # not running, or still beginning in another thread
             raise JoulesError(f"joules: no window '{name}' is running (running: "
                               f"{', '.join(self._windows) or 'none'})", _abi.ERR_INVALID,
                               "invalid")

@@ -463,14 +463,12 @@ class Gpus(unittest.TestCase):
         for env in ("GPU-bbbbbbbb-1111-1111-1111-111111111111", "GPU-bbbb", "1",
                     "0000:65:00.0", "GPU-bbbbbbbb,0"):
             os.environ["CUDA_VISIBLE_DEVICES"] = env
-            self.meter._gpu_sensors.clear()
             m = self.measure([0])  # CUDA device 0 is physical GPU 1
             self.assertEqual(self.gpu_ids(m), [sensor1], env)
             self.check_power(m, sensor1, 300)
             self.assertEqual(m.gpu_j, m.energy_j[sensor1])
             self.assertEqual(m.cpu_j, 1.0)  # other sensors still count
         os.environ["CUDA_VISIBLE_DEVICES"] = "1,0"
-        self.meter._gpu_sensors.clear()
         m = self.measure([1])
         self.check_power(m, self.gpu_ids(m)[0], 100)
         self.assertEqual(self.gpu_ids(m), [self.meter.context.sensors[
@@ -482,13 +480,11 @@ class Gpus(unittest.TestCase):
                                 ("MIG-abc", [0], "MIG instance"),
                                 ("5", [0], "names GPU 5")):
             os.environ["CUDA_VISIBLE_DEVICES"] = env
-            self.meter._gpu_sensors.clear()
             with self.assertRaises(joules.JoulesError, msg=env) as e:
                 self.measure(spec)
             self.assertIn(text, str(e.exception), env)
         # UUIDs and PCI bus ids given directly ignore CUDA_VISIBLE_DEVICES.
         os.environ["CUDA_VISIBLE_DEVICES"] = "0"
-        self.meter._gpu_sensors.clear()
         self.assertEqual(self.gpu_ids(self.measure(["GPU-bbbbbbbb-1111-1111-1111-111111111111"])),
                          [sensor1])
         self.assertEqual(self.gpu_ids(self.measure(["65:00.0"])), [sensor1])

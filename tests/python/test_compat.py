@@ -89,5 +89,31 @@ class Recipe(unittest.TestCase):
             self.assertIn(part, text)
 
 
+class Unmeasured(unittest.TestCase):
+    def test_no_cpu_sensor_is_none_with_a_warning(self):
+        """Where no CPU energy can be read (a VM: no RAPL), the CPU value is
+        None and a warning says why; the GPU is still measured."""
+        import warnings
+        from joules.compat import PowerUsage
+        with Tree() as tree, FakeGpus(f"gpus 1\npower_mw 0 {int(GPU_W * 1000)}\n"):
+            os.environ["JOULES_SYSFS_ROOT"] = tree.root
+            try:
+                p = PowerUsage()
+                p.analyze_start(gpu_id=0, delay=0.07)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    time_used, gpu_w, cpu_w = p.analyze_end()
+                with self.assertRaises(Exception) as e:
+                    p.analyze_start(gpu_id=3, delay=0.07)
+                self.assertIn("no GPU 3", str(e.exception))
+            finally:
+                os.environ.pop("JOULES_SYSFS_ROOT")
+        self.assertIsNone(cpu_w)
+        self.assertIsNotNone(gpu_w)
+        self.assertEqual(len(caught), 1, [str(w.message) for w in caught])
+        self.assertIn("CPU energy not measured", str(caught[0].message))
+        self.assertIn("no cpu sensor", str(caught[0].message))
+
+
 if __name__ == "__main__":
     pytap.main()
