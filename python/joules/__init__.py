@@ -24,7 +24,8 @@ Failures raise JoulesError carrying the library's message.
 """
 from ._context import Context, GpuInfo, SensorInfo
 from ._lib import JoulesError, LibraryNotFound
-from ._meter import Measurement, Meter, default_meter, measure
+from ._measure import Measurement, measure
+from ._meter import Meter, default_meter
 from ._result import SensorResult, TotalResult, TracePoint
 
 

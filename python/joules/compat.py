@@ -20,7 +20,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _abi
 from ._lib import JoulesError
-from ._meter import Measurement, Meter, default_meter
+from ._measure import Measurement
+from ._meter import Meter, default_meter
 
 _meters: Dict[Tuple[int, float], Meter] = {}
 _meters_lock = threading.Lock()

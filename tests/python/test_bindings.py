@@ -119,6 +119,9 @@ class Energies(unittest.TestCase):
             self.tree.advance(PKG1, 1 * J)
             with joules.measure("inner", meter=meter) as inner:
                 self.tree.advance(PKG1, 2 * J)
+        with meter.measure("own") as own:
+            self.tree.advance(PKG1, 7 * J)
+        self.assertEqual(own.energy_j["rapl:package-1"], 7.0)
         self.assertEqual(outer.energy_j["rapl:package-1"], 3.0)
         self.assertEqual(inner.energy_j["rapl:package-1"], 2.0)
         self.assertLessEqual(inner.seconds, outer.seconds)
