@@ -297,7 +297,11 @@ static void sensor_result(joules_ctx *ctx, const struct jl_regions *R, struct jl
 		set_reason(o, JOULES_ERR_NOT_COUNTING, "%s", s->error);
 		return;
 	}
-	if (partial) {
+	if (partial && last->status) {
+		/* Gone before the end: what ended it, not an earlier failure it recovered from. */
+		o->state = JOULES_REGION_PARTIAL;
+		set_reason(o, last->status, "%s", *s->error ? s->error : t->reason);
+	} else if (partial) {
 		o->state = JOULES_REGION_PARTIAL;
 		set_reason(o, t->failed ? t->failed : JOULES_ERR_IO, "%s", t->reason);
 	} else if (t->spanned && !t->gap) {
