@@ -119,7 +119,9 @@ int publisher_open(struct publisher *p, uint64_t interval_ns, bool public_on, ch
 {
 	memset(p, 0, sizeof *p);
 	p->full.page.fd = p->pub.page.fd = -1;
-	int r = joules_open(&p->ctx, NULL);
+	/* Direct: the daemon never reads through another daemon. */
+	struct joules_open_opts o = {.size = sizeof o, .policy = JOULES_POLICY_DIRECT};
+	int r = joules_open_with(&p->ctx, &o);
 	if (r < 0) {
 		snprintf(err, err_len, "cannot open the sensors (libjoules): %s", joules_strerror(r));
 		return -1;

@@ -77,6 +77,8 @@ enum joules_kind {
 /* joules_sensor.flags */
 #define JOULES_SENSOR_READABLE 0x1u   /* readings succeed for this caller */
 #define JOULES_SENSOR_INTEGRATED 0x2u /* energy integrated from power samples */
+/* Read through joulesd's shared page, not directly (`source` names the daemon's source). */
+#define JOULES_SENSOR_VIA_DAEMON 0x4u
 
 #define JOULES_ID_LEN 64
 #define JOULES_NAME_LEN 64
@@ -164,6 +166,41 @@ JOULES_API const char *joules_kind_name(int kind);
  * On failure *ret is NULL and the code is returned.
  */
 JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root);
+
+/* Where readings come from when joulesd serves a domain (joules_open_opts.policy). */
+enum joules_source_policy {
+	/*
+	 * The daemon for domains this process cannot read directly, or whose
+	 * direct counter wraps (the daemon sees every wrap); direct otherwise.
+	 */
+	JOULES_POLICY_AUTO = 0,
+	JOULES_POLICY_DIRECT = 1, /* never ask the daemon */
+	/* The daemon for every domain it serves; opening fails when it cannot be reached. */
+	JOULES_POLICY_DAEMON = 2,
+};
+
+/*
+ * Options of joules_open_with(). Set `size` to sizeof(struct
+ * joules_open_opts); fields may only be appended. Zero means the default.
+ */
+struct joules_open_opts {
+	size_t size;
+	const char *sysfs_root;   /* as joules_open's argument */
+	const char *nvml_library; /* reserved: must be NULL (use $JOULES_NVML_LIBRARY) */
+	/* Comma-separated source names to use ("powercap,daemon"); NULL: all. */
+	const char *sources;
+	int32_t policy; /* enum joules_source_policy */
+	int32_t reserved;
+	/* If not NULL: on failure, the message (as joules_last_error would give). */
+	char *error;
+	size_t error_len;
+};
+
+/*
+ * joules_open with options (NULL: the defaults). The daemon's socket is
+ * $JOULES_SOCKET, else /run/joules/joules.sock.
+ */
+JOULES_API int joules_open_with(joules_ctx **ret, const struct joules_open_opts *opts);
 
 /* Close a context and everything it holds. NULL is allowed. */
 JOULES_API void joules_close(joules_ctx *ctx);

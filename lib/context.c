@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Opening a context: the sysfs root, the backends' sensors, and closing. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,11 +106,57 @@ static void describe_counters(joules_ctx *ctx)
 	}
 }
 
+/* Is source `name` in the comma-separated list (NULL: every source)? */
+static bool source_wanted(const char *list, const char *name)
+{
+	if (!list)
+		return true;
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p += len;
+		p += *p == ',';
+	}
+	return false;
+}
+
+static int open_ctx(joules_ctx **ret, const struct joules_open_opts *o);
+
 JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root)
 {
-	if (!ret)
-		return JOULES_ERR_INVALID;
+	struct joules_open_opts o = {.size = sizeof o, .sysfs_root = sysfs_root};
+	return joules_open_with(ret, &o);
+}
+
+JOULES_API int joules_open_with(joules_ctx **ret, const struct joules_open_opts *opts)
+{
+	struct joules_open_opts o = {.size = sizeof o};
+	if (opts) {
+		if (opts->size < offsetof(struct joules_open_opts, error) || opts->size > sizeof o)
+			return JOULES_ERR_INVALID;
+		memcpy(&o, opts, opts->size);
+	}
+	if (o.error && o.error_len)
+		o.error[0] = '\0';
+	int r = ret ? open_ctx(ret, &o) : JOULES_ERR_INVALID;
+	return r;
+}
+
+static int open_ctx(joules_ctx **ret, const struct joules_open_opts *o)
+{
+	const char *sysfs_root = o->sysfs_root;
 	*ret = NULL;
+	if (o->policy < JOULES_POLICY_AUTO || o->policy > JOULES_POLICY_DAEMON || o->reserved ||
+	    o->nvml_library) {
+		if (o->error && o->error_len)
+			snprintf(o->error, o->error_len, "joules_open_with: %s",
+				 o->nvml_library ? "nvml_library is not supported yet: set "
+						   "$JOULES_NVML_LIBRARY"
+						 : "unknown policy or reserved field set");
+		return o->nvml_library ? JOULES_ERR_UNSUPPORTED : JOULES_ERR_INVALID;
+	}
 	if (!sysfs_root || !*sysfs_root)
 		sysfs_root = getenv("JOULES_SYSFS_ROOT");
 	if (!sysfs_root || !*sysfs_root)
@@ -130,10 +177,18 @@ JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root)
 		joules_close(ctx);
 		return JOULES_ERR_NOMEM;
 	}
+	ctx->policy = o->policy;
 	for (size_t b = 0; jl_backends[b]; b++) {
 		ctx->enumerating = b;
+		if (!source_wanted(o->sources, jl_backends[b]->name)) {
+			jl_note(ctx, "not used: not among the sources asked for (%s)", o->sources);
+			continue;
+		}
 		int r = jl_backends[b]->enumerate(ctx, &ctx->backend_state[b]);
 		if (r < 0) {
+			if (o->error && o->error_len)
+				snprintf(o->error, o->error_len, "%s",
+					 *ctx->last_error ? ctx->last_error : joules_strerror(r));
 			joules_close(ctx);
 			return r;
 		}

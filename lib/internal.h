@@ -37,6 +37,7 @@ struct joules_ctx {
 	struct jl_sampler *sampler; /* NULL unless some sensor is sampled */
 	char (*notes)[JL_MSG_LEN];  /* one per backend: why it found nothing */
 	size_t enumerating;         /* the backend whose enumerate() runs now */
+	int32_t policy;             /* enum joules_source_policy */
 	char last_error[JL_MSG_LEN];
 };
 

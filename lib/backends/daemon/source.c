@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon source: sensors read through joulesd's sealed page
+ * (daemon/proto.h). A reading is a few loads under the page's seqlock,
+ * extrapolated from the daemon's last read to now with its recent power;
+ * the extrapolated part is its uncertainty and the reading is provisional
+ * until joules_settle() interpolates it between the daemon's reads.
+ *
+ * Which source wins (JOULES_POLICY_AUTO): the daemon, for every domain it
+ * serves that this process cannot read directly, or whose direct counter
+ * wraps (the daemon polls it often enough to see every wrap, so regions of
+ * any length stay exact); direct sources keep the others (GPUs through
+ * NVML need no privilege). JOULES_POLICY_DAEMON: the daemon for every
+ * domain it serves, and joules_open fails when it cannot be reached.
+ * JOULES_POLICY_DIRECT: the daemon is not asked.
+ *
+ * A page older than STALE_INTERVALS update intervals (or marked stopped)
+ * means the daemon is gone: readings fail with JOULES_ERR_LOST saying so,
+ * and the source reconnects (at most every RETRY_NS). A restarted daemon
+ * has a new generation: every sensor's `resets` goes up by one there, so a
+ * region across the gap is refused with JOULES_ERR_RESET, and its energy
+ * continues from the last value given, never going back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../backend.h"
+#include "conn.h"
+
+#define STALE_INTERVALS 50          /* 0.5 s at the default 10 ms */
+#define STALE_MIN_NS 200000000ull   /* never less than this */
+#define RETRY_NS 200000000ull       /* reconnect attempts, at most this often */
+#define SEQLOCK_TRIES 10000         /* the writer holds it for microseconds */
+#define SETTLE_GIVE_UP_NS 1000000000ull
+
+const struct jl_backend jl_backend_daemon;
+
+struct daemon_state {
+	char path[108];
+	struct jl_daemon_conn conn;
+	uint32_t generations; /* daemon starts seen after the first */
+	uint64_t next_retry_ns;
+	char why[JL_MSG_LEN]; /* why the daemon is not serving now */
+};
+
+struct daemon_sensor {
+	struct daemon_state *d;
+	uint32_t index;       /* in the daemon's list; UINT32_MAX when it has none */
+	uint32_t generations; /* d->generations when index was last mapped */
+	uint32_t restarts;    /* daemon restarts this sensor has been read across */
+	bool primed;
+	uint64_t offset;   /* added to the daemon's energy: continuity across restarts */
+	uint64_t last_raw; /* the last value given */
+};
+
+static const char *socket_path(void)
+{
+	const char *p = getenv("JOULES_SOCKET");
+	return p && *p ? p : JLD_DEFAULT_SOCKET;
+}
+
+static int find_meta(const struct jl_daemon_conn *c, const char *id)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (strncmp(c->meta[i].id, id, sizeof c->meta[i].id) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Does the daemon's reading of this domain beat what this process has? */
+static bool daemon_wins(const joules_ctx *ctx, const struct jl_sensor *local)
+{
+	if (ctx->policy == JOULES_POLICY_DAEMON)
+		return true;
+	return !(local->pub.flags & JOULES_SENSOR_READABLE) || local->counter.modulus != 0;
+}
+
+static void fill_from_meta(struct jl_sensor *s, const struct jld_sensor *m)
+{
+	snprintf(s->pub.source, sizeof s->pub.source, "%.15s", m->source);
+	snprintf(s->pub.device, sizeof s->pub.device, "%.63s", m->device);
+	s->pub.resolution_uj = m->resolution_uj;
+	s->pub.refresh_us = m->refresh_us;
+	s->pub.flags = JOULES_SENSOR_READABLE | JOULES_SENSOR_VIA_DAEMON |
+		       (m->flags & JOULES_SENSOR_INTEGRATED);
+	/* Extended by the daemon: a 64-bit count that never wraps here. */
+	jl_counter_init(&s->counter, 0, 1, 1, 0);
+}
+
+/* Add or take over the sensor of daemon record i; returns its index or -1. */
+static int adopt(joules_ctx *ctx, struct daemon_state *d, uint32_t i)
+{
+	const struct jld_sensor *m = &d->conn.meta[i];
+	char id[JOULES_ID_LEN];
+	snprintf(id, sizeof id, "%.63s", m->id);
+	int at = joules_sensor_find(ctx, id);
+	if (at >= 0 && !daemon_wins(ctx, &ctx->sensors[at]))
+		return -1;
+	struct daemon_sensor *ds = calloc(1, sizeof *ds);
+	if (!ds)
+		return JOULES_ERR_NOMEM;
+	struct jl_sensor *s;
+	if (at >= 0) {
+		s = jl_sensor_replace(ctx, (size_t)at, &jl_backend_daemon);
+	} else {
+		char name[JOULES_NAME_LEN];
+		snprintf(name, sizeof name, "%.63s", m->name);
+		s = jl_sensor_add(ctx, &jl_backend_daemon, id, name, m->kind);
+		at = (int)ctx->n_sensors - 1;
+	}
+	if (!s) {
+		free(ds);
+		return JOULES_ERR_NOMEM;
+	}
+	*ds = (struct daemon_sensor){.d = d, .index = i};
+	s->data = ds;
+	fill_from_meta(s, m);
+	return at;
+}
+
+/* Parents of added sensors: the daemon's parent, by id, in this context. */
+static void link_parents(joules_ctx *ctx, struct daemon_state *d)
+{
+	for (size_t k = 0; k < ctx->n_sensors; k++) {
+		struct jl_sensor *s = &ctx->sensors[k];
+		if (s->backend != &jl_backend_daemon || s->pub.parent >= 0)
+			continue;
+		const struct jld_sensor *m = &d->conn.meta[((struct daemon_sensor *)s->data)->index];
+		if (m->parent >= 0 && (uint32_t)m->parent < d->conn.n) {
+			int p = joules_sensor_find(ctx, d->conn.meta[m->parent].id);
+			s->pub.parent = p >= 0 && (size_t)p != k ? p : -1;
+		}
+	}
+}
+
+/*
+ * No daemon: the sensors this user cannot read directly say how to get
+ * them without root, on top of their own reason.
+ */
+static void explain_fix(joules_ctx *ctx, const char *why)
+{
+	for (size_t k = 0; k < ctx->n_sensors; k++) {
+		struct jl_sensor *s = &ctx->sensors[k];
+		if (s->unreadable != JOULES_ERR_PERMISSION)
+			continue;
+		char reason[JOULES_REASON_LEN];
+		snprintf(reason, sizeof reason, "%.290s; without root, through joulesd: %.180s",
+			 s->pub.reason, why);
+		memcpy(s->pub.reason, reason, sizeof reason);
+		snprintf(s->error, sizeof s->error, "%s", reason);
+	}
+}
+
+static int daemon_enumerate(joules_ctx *ctx, void **state)
+{
+	if (ctx->policy == JOULES_POLICY_DIRECT) {
+		jl_note(ctx, "not asked: the direct policy was chosen");
+		return 0;
+	}
+	struct daemon_state *d = calloc(1, sizeof *d);
+	if (!d)
+		return JOULES_ERR_NOMEM;
+	*state = d;
+	snprintf(d->path, sizeof d->path, "%s", socket_path());
+	if (jl_daemon_connect(d->path, &d->conn, d->why, sizeof d->why) != JL_DAEMON_OK) {
+		jl_note(ctx, "%s", d->why);
+		explain_fix(ctx, d->why);
+		if (ctx->policy == JOULES_POLICY_DAEMON)
+			return jl_fail(ctx, JOULES_ERR_PERMISSION, "%s", d->why);
+		return 0;
+	}
+	for (uint32_t i = 0; i < d->conn.n; i++) {
+		int r = adopt(ctx, d, i);
+		if (r == JOULES_ERR_NOMEM)
+			return r;
+	}
+	link_parents(ctx, d);
+	return 0;
+}
+
+static uint64_t stale_after(const struct daemon_state *d)
+{
+	uint64_t ns = d->conn.interval_ns * STALE_INTERVALS;
+	return ns > STALE_MIN_NS ? ns : STALE_MIN_NS;
+}
+
+/*
+ * The page's header, or why the daemon is not serving. Reconnects when it
+ * went away (a new generation after a restart).
+ */
+static bool page_live(struct daemon_state *d, uint64_t now)
+{
+	const struct jld_page_header *h = d->conn.page;
+	if (h) {
+		uint32_t state = jld_load32(&h->state);
+		uint64_t update = jld_load64(&h->update_ns);
+		if (state == JLD_PAGE_LIVE && update + stale_after(d) >= now)
+			return true;
+		if (state != JLD_PAGE_LIVE)
+			snprintf(d->why, sizeof d->why, "joulesd (%s) stopped", d->path);
+		else
+			snprintf(d->why, sizeof d->why,
+				 "joulesd (%s) stopped updating: its page is %.1f s old", d->path,
+				 (double)(now - update) / 1e9);
+	}
+	if (now < d->next_retry_ns)
+		return false;
+	d->next_retry_ns = now + RETRY_NS;
+	struct jl_daemon_conn fresh;
+	char why[JL_MSG_LEN];
+	if (jl_daemon_connect(d->path, &fresh, why, sizeof why) != JL_DAEMON_OK)
+		return false;
+	if (fresh.generation == d->conn.generation) {
+		jl_daemon_disconnect(&fresh); /* the same daemon, still stalled */
+		return false;
+	}
+	jl_daemon_disconnect(&d->conn);
+	d->conn = fresh;
+	d->generations++;
+	return true;
+}
+
+/* After a restart: the sensor's place in the new daemon's list. */
+static bool remap(struct daemon_sensor *ds, const char *id)
+{
+	if (ds->generations == ds->d->generations)
+		return ds->index != UINT32_MAX;
+	int i = find_meta(&ds->d->conn, id);
+	ds->index = i < 0 ? UINT32_MAX : (uint32_t)i;
+	ds->generations = ds->d->generations;
+	if (ds->primed)
+		ds->restarts++;
+	ds->primed = false; /* the offset is set again from the next reading */
+	return i >= 0;
+}
+
+struct snap {
+	struct jld_slot slot;
+	uint64_t power_uw;
+};
+
+static bool load_newest(const struct jld_page_header *h, uint32_t index, struct snap *out)
+{
+	const struct jld_page_sensor *ps = &jld_page_sensors_ro(h)[index];
+	for (int t = 0; t < SEQLOCK_TRIES; t++) {
+		uint64_t seq = jld_read_begin(h);
+		uint32_t head = jld_load32(&ps->head) % JLD_RING;
+		uint32_t count = jld_load32(&ps->count);
+		jld_slot_load(&out->slot, &ps->ring[head]);
+		out->power_uw = jld_load64(&ps->power_uw);
+		if (jld_read_ok(h, seq))
+			return count > 0;
+	}
+	return false;
+}
+
+static int daemon_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *out)
+{
+	(void)ctx;
+	struct daemon_sensor *ds = s->data;
+	struct daemon_state *d = ds->d;
+	uint64_t now = jl_now_ns();
+	if (!page_live(d, now))
+		return jl_sensor_fail(s, JOULES_ERR_LOST,
+				      "%s; start it again (systemctl start joulesd): readings "
+				      "resume then, and a region across the gap reports a reset",
+				      d->why);
+	if (!remap(ds, s->pub.id))
+		return jl_sensor_fail(s, JOULES_ERR_LOST,
+				      "%s: the restarted joulesd no longer serves this sensor",
+				      s->pub.id);
+	struct snap sn;
+	if (!load_newest(d->conn.page, ds->index, &sn))
+		return jl_sensor_fail(s, JOULES_ERR_IO, "%s: joulesd's page had no reading yet",
+				      s->pub.id);
+	if (sn.slot.status)
+		return jl_sensor_fail(s, sn.slot.status, "%s: joulesd's own read failed: %s",
+				      s->pub.id, joules_strerror(sn.slot.status));
+	if (!ds->primed) {
+		ds->offset = ds->last_raw > sn.slot.energy_uj ? ds->last_raw - sn.slot.energy_uj : 0;
+		ds->primed = true;
+	}
+	uint64_t age = now > sn.slot.time_ns ? now - sn.slot.time_ns : 0;
+	uint64_t extra = (uint64_t)((unsigned __int128)sn.power_uw * age / 1000000000u);
+	uint64_t raw = sn.slot.energy_uj + ds->offset + extra;
+	if (raw < ds->last_raw)
+		raw = ds->last_raw; /* never backwards, whatever the extrapolation said */
+	ds->last_raw = raw;
+	s->counter.resets = sn.slot.resets + ds->restarts;
+	out->raw = raw;
+	uint64_t unc = sn.slot.uncertainty_uj + extra;
+	out->uncertainty_uj = unc > UINT32_MAX ? UINT32_MAX : (uint32_t)unc;
+	out->flags = sn.slot.flags & JOULES_READING_PROVISIONAL;
+	if (extra)
+		out->flags |= JOULES_READING_PROVISIONAL;
+	return 0;
+}
+
+/* Interpolate r between the daemon's reads around it. */
+static int daemon_settle(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading *r)
+{
+	(void)ctx;
+	struct daemon_sensor *ds = s->data;
+	struct daemon_state *d = ds->d;
+	uint64_t now = jl_now_ns();
+	bool give_up = now > r->time_ns + SETTLE_GIVE_UP_NS;
+	const struct jld_page_header *h = d->conn.page;
+	struct jld_slot ring[JLD_RING];
+	uint32_t count = 0;
+	bool ok = false;
+	if (h && ds->index != UINT32_MAX && ds->generations == d->generations &&
+	    r->resets >= ds->restarts) {
+		const struct jld_page_sensor *ps = &jld_page_sensors_ro(h)[ds->index];
+		for (int t = 0; t < SEQLOCK_TRIES && !ok; t++) {
+			uint64_t seq = jld_read_begin(h);
+			count = jld_load32(&ps->count);
+			if (count > JLD_RING)
+				count = JLD_RING;
+			for (uint32_t k = 0; k < JLD_RING; k++)
+				jld_slot_load(&ring[k], &ps->ring[k]);
+			ok = jld_read_ok(h, seq);
+		}
+	}
+	const struct jld_slot *a = NULL, *b = NULL;
+	for (uint32_t k = 0; ok && k < JLD_RING; k++) {
+		const struct jld_slot *x = &ring[k];
+		if (!x->time_ns || x->status || x->resets + ds->restarts != r->resets)
+			continue;
+		if (x->time_ns <= r->time_ns && (!a || x->time_ns > a->time_ns))
+			a = x;
+		if (x->time_ns >= r->time_ns && (!b || x->time_ns < b->time_ns))
+			b = x;
+	}
+	if (a && b && b->energy_uj >= a->energy_uj) {
+		uint64_t span = b->time_ns - a->time_ns, in = r->time_ns - a->time_ns;
+		uint64_t de = b->energy_uj - a->energy_uj;
+		uint64_t e = a->energy_uj + (span ? (uint64_t)((unsigned __int128)de * in / span) : 0);
+		uint64_t half = e - a->energy_uj > b->energy_uj - e ? e - a->energy_uj : b->energy_uj - e;
+		r->energy_uj = e + ds->offset;
+		r->uncertainty_uj = half > UINT32_MAX ? UINT32_MAX : (uint32_t)half;
+		r->flags &= ~JOULES_READING_PROVISIONAL;
+		return 0;
+	}
+	/* Older than the ring, or the daemon went away: final as it is. */
+	if (give_up || (a && !b && !page_live(d, now)) || (!a && ok && count == JLD_RING)) {
+		r->flags &= ~JOULES_READING_PROVISIONAL;
+		return 0;
+	}
+	return 1;
+}
+
+static void daemon_release(struct jl_sensor *s)
+{
+	free(s->data);
+}
+
+static void daemon_shutdown(void *state)
+{
+	struct daemon_state *d = state;
+	jl_daemon_disconnect(&d->conn);
+	free(d);
+}
+
+const struct jl_backend jl_backend_daemon = {
+	.name = "daemon",
+	.enumerate = daemon_enumerate,
+	.read = daemon_read,
+	.settle = daemon_settle,
+	.release = daemon_release,
+	.shutdown = daemon_shutdown,
+};
