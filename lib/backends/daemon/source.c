@@ -136,7 +136,8 @@ static void link_parents(joules_ctx *ctx, struct daemon_state *d)
 
 /*
  * No daemon: the sensors this user cannot read directly say how to get
- * them without root, on top of their own reason.
+ * them without root, after their own reason (when the whole fits; the
+ * source's note always says it).
  */
 static void explain_fix(joules_ctx *ctx, const char *why)
 {
@@ -144,11 +145,13 @@ static void explain_fix(joules_ctx *ctx, const char *why)
 		struct jl_sensor *s = &ctx->sensors[k];
 		if (s->unreadable != JOULES_ERR_PERMISSION)
 			continue;
-		char reason[JOULES_REASON_LEN];
-		snprintf(reason, sizeof reason, "%.290s; without root, through joulesd: %.180s",
-			 s->pub.reason, why);
-		memcpy(s->pub.reason, reason, sizeof reason);
-		snprintf(s->error, sizeof s->error, "%s", reason);
+		char reason[2 * JOULES_REASON_LEN];
+		int len = snprintf(reason, sizeof reason, "%s; or, without root, through joulesd: %s",
+				   s->pub.reason, why);
+		if (len < 0 || (size_t)len >= sizeof s->pub.reason)
+			continue;
+		memcpy(s->pub.reason, reason, (size_t)len + 1);
+		snprintf(s->error, sizeof s->error, "%s", s->pub.reason);
 	}
 }
 
