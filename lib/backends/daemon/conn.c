@@ -14,7 +14,7 @@
 
 #include "conn.h"
 
-#define REPLY_TIMEOUT_MS 1000 /* a daemon that does not answer within this is broken */
+#define REPLY_TIMEOUT_MS 250 /* a daemon that does not answer within this is hung */
 
 /* The group owning the socket: who may connect. */
 static void socket_group(const char *path, char *out, size_t len)

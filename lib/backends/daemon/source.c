@@ -30,7 +30,7 @@
 
 #define STALE_INTERVALS 50          /* 0.5 s at the default 10 ms */
 #define STALE_MIN_NS 200000000ull   /* never less than this */
-#define RETRY_NS 200000000ull       /* reconnect attempts, at most this often */
+#define RETRY_NS 1000000000ull      /* reconnect attempts, at most this often */
 #define SEQLOCK_TRIES 10000         /* the writer holds it for microseconds */
 #define SETTLE_GIVE_UP_NS 1000000000ull
 
@@ -286,16 +286,22 @@ static int daemon_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *o
 	}
 	uint64_t age = now > sn.slot.time_ns ? now - sn.slot.time_ns : 0;
 	uint64_t extra = (uint64_t)((unsigned __int128)sn.power_uw * age / 1000000000u);
-	uint64_t raw = sn.slot.energy_uj + ds->offset + extra;
+	uint64_t exact = sn.slot.energy_uj + ds->offset;
+	uint64_t raw = exact + extra;
+	/*
+	 * Never backwards: an earlier extrapolation may have overshot. The
+	 * overshoot is then part of the uncertainty, and settling replaces
+	 * the value with one interpolated between the daemon's reads.
+	 */
 	if (raw < ds->last_raw)
-		raw = ds->last_raw; /* never backwards, whatever the extrapolation said */
+		raw = ds->last_raw;
 	ds->last_raw = raw;
 	s->counter.resets = sn.slot.resets + ds->restarts;
 	out->raw = raw;
-	uint64_t unc = sn.slot.uncertainty_uj + extra;
+	uint64_t unc = sn.slot.uncertainty_uj + (raw - exact);
 	out->uncertainty_uj = unc > UINT32_MAX ? UINT32_MAX : (uint32_t)unc;
 	out->flags = sn.slot.flags & JOULES_READING_PROVISIONAL;
-	if (extra)
+	if (raw != exact)
 		out->flags |= JOULES_READING_PROVISIONAL;
 	return 0;
 }
