@@ -23,7 +23,12 @@
 #define TAG_SIGNAL 2u
 #define TAG_CLIENT 16u
 #define RATE_SLOTS 256       /* uids tracked by the rate limiter */
-#define REQUESTS_PER_WAKE 16 /* then others get their turn */
+/*
+ * One request per readiness event: epoll is level-triggered, so a client
+ * with more queued comes back in turn, and the usual client (one request,
+ * then waiting) costs no extra recvmsg that would only say EAGAIN.
+ */
+#define REQUESTS_PER_WAKE 1
 #define REPLY_MAX (sizeof(struct jld_header) + sizeof(struct jld_sensors_reply) + \
 		   JLD_SENSORS_PER_REPLY * sizeof(struct jld_sensor))
 

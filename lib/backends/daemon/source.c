@@ -285,7 +285,10 @@ static int daemon_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *o
 		ds->primed = true;
 	}
 	uint64_t age = now > sn.slot.time_ns ? now - sn.slot.time_ns : 0;
-	uint64_t extra = (uint64_t)((unsigned __int128)sn.power_uw * age / 1000000000u);
+	/* 64-bit arithmetic whenever it cannot overflow (4 kW, 4 s): a 128-bit division costs. */
+	uint64_t extra = sn.power_uw < (1ull << 32) && age < (1ull << 32)
+				 ? sn.power_uw * age / 1000000000u
+				 : (uint64_t)((unsigned __int128)sn.power_uw * age / 1000000000u);
 	uint64_t exact = sn.slot.energy_uj + ds->offset;
 	uint64_t raw = exact + extra;
 	/*
@@ -298,6 +301,7 @@ static int daemon_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *o
 	ds->last_raw = raw;
 	s->counter.resets = sn.slot.resets + ds->restarts;
 	out->raw = raw;
+	out->time_ns = now; /* the instant extrapolated to: one clock read per sensor */
 	uint64_t unc = sn.slot.uncertainty_uj + (raw - exact);
 	out->uncertainty_uj = unc > UINT32_MAX ? UINT32_MAX : (uint32_t)unc;
 	out->flags = sn.slot.flags & JOULES_READING_PROVISIONAL;
