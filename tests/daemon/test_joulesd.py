@@ -46,6 +46,40 @@ def member_reads_root_only_counters_exactly_through_the_daemon(case):
 
 
 @test
+def member_measures_a_command_with_joules_run(case):
+    """`joules run` as a member, no sudo: the energy of the command, to the µJ."""
+    with locked_tree() as t, Daemon(t) as d:
+        work = os.path.join(d.base, "work")
+        os.mkdir(work)
+        os.chmod(work, 0o777)
+        ready, go = os.path.join(work, "ready"), os.path.join(work, "go")
+        cmd = f"touch {ready}; while [ ! -e {go} ]; do sleep 0.02; done"
+        p = subprocess.Popen([*member(), os.environ["JOULES_CLI"], "run", "--json", "--", "sh",
+                              "-c", cmd], env=d.client_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + PATIENCE_S
+        while not os.path.exists(ready) and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.02)
+        s = connect(d.sock)
+        before = snapshot(s)[1][0][0]
+        t.fs("advance", "class/powercap/intel-rapl:0/energy_uj", str(3 * J + 17), str(RANGE + 1))
+        while snapshot(s)[1][0][0] == before and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the daemon has read the new value
+        open(go, "w").close()
+        _, err = p.communicate(timeout=PATIENCE_S)
+    case.eq(p.returncode, 0, f"joules run exit status; stderr {err}")
+    doc = json.loads(err[err.index("{"):]) if "{" in err else {}
+    got = {x["id"]: x for x in doc.get("sensors", [])}
+    pkg = got.get("rapl:package-0", {})
+    case.eq(pkg.get("readable"), True, f"package-0 readable: {pkg}")
+    def uj(sensor):
+        e = sensor.get("energy_j")
+        return None if e is None else round(e * 1e6)
+    case.eq(uj(pkg), 3 * J + 17, "energy of the command")
+    case.eq(uj(got.get("rapl:package-1", {})), 0, "package-1 did not move")
+
+
+@test
 def outsider_is_refused_with_the_fix(case):
     with locked_tree() as t, Daemon(t) as d:
         got = list_json(case, d, outsider())
