@@ -139,9 +139,14 @@ class Client:
     """tests/daemon/jclient.py as a process of its own (as `prefix` says)."""
 
     def __init__(self, daemon, prefix=(), env=None):
+        env = dict(env or daemon.client_env())
+        runtime = os.environ.get("JOULES_ASAN_RUNTIME")
+        if runtime:  # an ASan build: its runtime first, and Python's own leaks ignored
+            env["LD_PRELOAD"] = runtime
+            env["ASAN_OPTIONS"] = "detect_leaks=0"
         self.p = subprocess.Popen([*prefix, PYTHON, os.path.join(HERE, "jclient.py")],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                  env=env or daemon.client_env())
+                                  env=env)
 
     def ask(self, line):
         self.p.stdin.write(line + "\n")
