@@ -80,6 +80,21 @@ def member_measures_a_command_with_joules_run(case):
 
 
 @test
+def a_fake_tree_never_mixes_with_the_default_daemon(case):
+    """JOULES_SYSFS_ROOT elsewhere and no JOULES_SOCKET: the machine's daemon is not asked."""
+    with locked_tree() as t:
+        env = dict(os.environ, JOULES_SYSFS_ROOT=t.root)
+        env.pop("JOULES_SOCKET", None)
+        p = subprocess.run([os.environ["JOULES_CLI"], "list", "--json"], env=env,
+                           capture_output=True, text=True, timeout=PATIENCE_S)
+    doc = json.loads(p.stdout)
+    note = {s["name"]: s["note"] for s in doc["sources"]}.get("daemon") or ""
+    case.has(note, "not asked", "daemon source's note")
+    case.has(note, "JOULES_SOCKET", "how to ask it anyway")
+    case.check(all(s["via"] == "direct" for s in doc["sensors"]), "every sensor direct")
+
+
+@test
 def outsider_is_refused_with_the_fix(case):
     with locked_tree() as t, Daemon(t) as d:
         got = list_json(case, d, outsider())

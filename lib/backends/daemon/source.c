@@ -12,7 +12,8 @@
  * any length stay exact); direct sources keep the others (GPUs through
  * NVML need no privilege). JOULES_POLICY_DAEMON: the daemon for every
  * domain it serves, and joules_open fails when it cannot be reached.
- * JOULES_POLICY_DIRECT: the daemon is not asked.
+ * JOULES_POLICY_DIRECT: the daemon is not asked. Nor is the default
+ * daemon for a context over another sysfs tree than /sys (see same_machine).
  *
  * A page older than STALE_INTERVALS update intervals (or marked stopped)
  * means the daemon is gone: readings fail with JOULES_ERR_LOST saying so,
@@ -58,6 +59,18 @@ static const char *socket_path(void)
 {
 	const char *p = getenv("JOULES_SOCKET");
 	return p && *p ? p : JLD_DEFAULT_SOCKET;
+}
+
+/*
+ * The default daemon reads the real /sys: a context over another tree (a
+ * recorded or fake one) does not mix its sensors with the machine's,
+ * unless the caller names a daemon ($JOULES_SOCKET) or asks for one.
+ */
+static bool same_machine(const joules_ctx *ctx)
+{
+	const char *p = getenv("JOULES_SOCKET");
+	return (p && *p) || ctx->policy == JOULES_POLICY_DAEMON ||
+	       strcmp(ctx->sysfs_root, "/sys") == 0;
 }
 
 static int find_meta(const struct jl_daemon_conn *c, const char *id)
@@ -159,6 +172,12 @@ static int daemon_enumerate(joules_ctx *ctx, void **state)
 {
 	if (ctx->policy == JOULES_POLICY_DIRECT) {
 		jl_note(ctx, "not asked: the direct policy was chosen");
+		return 0;
+	}
+	if (!same_machine(ctx)) {
+		jl_note(ctx, "not asked: this context reads %s, not the /sys the daemon at %s reads "
+			"(set JOULES_SOCKET to use a daemon of that tree)", ctx->sysfs_root,
+			JLD_DEFAULT_SOCKET);
 		return 0;
 	}
 	struct daemon_state *d = calloc(1, sizeof *d);
