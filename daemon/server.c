@@ -32,6 +32,13 @@
 #define REPLY_MAX (sizeof(struct jld_header) + sizeof(struct jld_sensors_reply) + \
 		   JLD_SENSORS_PER_REPLY * sizeof(struct jld_sensor))
 
+/* The largest reply: a snapshot of every sensor, or a full sensor list page. */
+_Static_assert(REPLY_MAX <= 16384 &&
+		       sizeof(struct jld_header) + sizeof(struct jld_snapshot_reply) +
+				       JLD_MAX_SENSORS * (sizeof(struct jld_slot) + sizeof(uint64_t)) <=
+			       16384,
+	       "server reply buffer");
+
 struct client {
 	int fd; /* -1: free slot */
 	bool public_socket;
@@ -55,10 +62,9 @@ struct server {
 	int listen_fd[2]; /* full, public */
 	char path[2][sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct client clients[SERVER_MAX_CLIENTS];
-	size_t n_clients;
 	struct bucket buckets[RATE_SLOTS];
 	uint64_t next_poll_ns;
-	_Alignas(8) unsigned char reply[REPLY_MAX > 16384 ? REPLY_MAX : 16384];
+	_Alignas(8) unsigned char reply[16384];
 };
 
 static uint64_t now_ns(void)
@@ -223,11 +229,10 @@ int server_open(struct server **ret, const struct server_config *cfg, struct pub
 	return 0;
 }
 
-static void drop_client(struct server *s, struct client *c)
+static void drop_client(struct client *c)
 {
 	close(c->fd); /* also leaves the epoll set */
 	c->fd = -1;
-	s->n_clients--;
 }
 
 static size_t clients_of(const struct server *s, uid_t uid)
@@ -281,7 +286,6 @@ static void accept_all(struct server *s, int which)
 			slot->fd = -1;
 			continue;
 		}
-		s->n_clients++;
 		if (which == 0 && !slot->full)
 			log_warn("uid %u gid %u pid %d is not in the group: denied", (unsigned)peer.uid,
 				 (unsigned)peer.gid, (int)peer.pid);
@@ -347,7 +351,7 @@ static int send_reply(struct server *s, struct client *c, size_t len, int fd)
 	if (s->cfg.verbose || errno != EPIPE)
 		log_info("uid %u pid %d dropped: %s", (unsigned)c->peer.uid, (int)c->peer.pid,
 			 errno == EAGAIN ? "it does not read its replies" : strerror(errno));
-	drop_client(s, c);
+	drop_client(c);
 	return -1;
 }
 
@@ -444,7 +448,7 @@ static void serve(struct server *s, struct client *c)
 			return;
 		/* 0: the end of the connection (or an empty message, which means nothing). */
 		if (n <= 0) {
-			drop_client(s, c);
+			drop_client(c);
 			return;
 		}
 		uint64_t now = now_ns();
@@ -453,13 +457,13 @@ static void serve(struct server *s, struct client *c)
 		int err = jld_parse_request(buf, (size_t)n, (msg.msg_flags & MSG_TRUNC) != 0, &rq);
 		if (!c->public_socket && !c->full) {
 			if (send_error(s, c, rq.tag, JLD_E_DENIED, 0) == 0)
-				drop_client(s, c);
+				drop_client(c);
 			return;
 		}
 		if (err) {
 			/* Answered, then closed: a peer that speaks garbage gets no second turn. */
 			if (send_error(s, c, rq.tag, err, err == JLD_E_VERSION ? JLD_VERSION : 0) == 0)
-				drop_client(s, c);
+				drop_client(c);
 			return;
 		}
 		uint32_t wait_ms = rate_take(s, c->peer.uid, now);
@@ -481,7 +485,7 @@ static void expire(struct server *s, uint64_t now)
 			if (s->cfg.verbose)
 				log_info("uid %u pid %d: no request within %d ms, closed",
 					 (unsigned)c->peer.uid, (int)c->peer.pid, SERVER_READ_DEADLINE_MS);
-			drop_client(s, c);
+			drop_client(c);
 		}
 	}
 }
@@ -544,7 +548,7 @@ void server_close(struct server *s)
 		return;
 	for (size_t i = 0; i < SERVER_MAX_CLIENTS; i++)
 		if (s->clients[i].fd >= 0)
-			drop_client(s, &s->clients[i]);
+			drop_client(&s->clients[i]);
 	for (int i = 0; i < 2; i++) {
 		if (s->listen_fd[i] < 0)
 			continue;

@@ -2,6 +2,7 @@
 /* Talking to joulesd once: hello, sensor list, page. Never used on the read path
  * except to reconnect after the daemon went away. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,8 +154,17 @@ static int fetch_sensors(int fd, const char *path, struct jl_daemon_conn *c, cha
 	return r;
 }
 
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010 /* Linux 5.1 */
+#endif
+#define PAGE_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE)
+
 static int map_page(int pfd, const char *path, struct jl_daemon_conn *c, char *why, size_t len)
 {
+	/* Sealed against shrinking, or a reader could fault (SIGBUS) on a cut page. */
+	int seals = fcntl(pfd, F_GET_SEALS);
+	if (seals < 0 || (seals & PAGE_SEALS) != PAGE_SEALS)
+		return broken(why, len, path, "a page that is not sealed");
 	struct stat st;
 	if (fstat(pfd, &st) < 0 || (size_t)st.st_size != c->page_size ||
 	    c->page_size < jld_page_size(c->n))
