@@ -6,6 +6,7 @@ and out of the group `joules`. Needs root; skipped otherwise."""
 import json
 import mmap
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -383,6 +384,66 @@ def many_clients_at_once(case):
         case.eq(out["reads"], 256 * 1000, "snapshots")
         case.eq(out["errors"], 0, f"errors: {out['first_error']}")
         case.check(d.proc.poll() is None, "daemon alive")
+
+
+def fake_daemon(path, seal, version_error=False):
+    """A stand-in joulesd speaking the protocol by hand, to see what the library accepts."""
+    import threading
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    ls.bind(path)
+    ls.listen(4)
+    fd = os.memfd_create("fake-page", os.MFD_ALLOW_SEALING)
+    os.ftruncate(fd, 4096)
+    os.pwrite(fd, struct.pack("<IIII", 0x4750534A, 1, 0, 1), 0)
+    if seal:
+        import fcntl
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK |
+                    fcntl.F_SEAL_GROW | 0x10)
+
+    def serve():
+        while True:
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                return
+            while True:
+                req = c.recv(64)
+                if len(req) < 16:
+                    break
+                _, _, typ, _, tag = struct.unpack("<IHHII", req[:16])
+                if version_error:
+                    c.send(header(ERROR, 24, tag) + struct.pack("<iI", E_VERSION, 2))
+                elif typ == HELLO:
+                    c.send(header(HELLO | REPLY, 56, tag) +
+                           struct.pack("<IIIIQQII", 1, 1, 0, 4096, 10**7, 0, 1000, 0))
+                elif typ == PAGE:
+                    socket.send_fds(c, [header(PAGE | REPLY, 32, tag) +
+                                        struct.pack("<IIQ", 4096, 0, 0)], [fd])
+            c.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return ls
+
+
+@test
+def library_refuses_an_unsealed_page_and_a_foreign_version(case):
+    with locked_tree() as t:
+        d = Daemon(t)
+        os.makedirs(os.path.dirname(d.sock))
+        for seal, version_error, want in ((False, False, "a page that is not sealed"),
+                                          (True, True, "joulesd speaks protocol 2"),
+                                          (True, False, None)):
+            ls = fake_daemon(d.sock, seal, version_error)
+            with Client(d) as c:
+                r = c.ask("open daemon")
+            ls.close()
+            os.unlink(d.sock)
+            if want:
+                case.eq(r["ok"], False, f"open with {want}")
+                case.has(r.get("error"), want, "message")
+            else:
+                case.eq(r.get("ok"), True, f"a sealed page of the same version opens: {r}")
+        shutil.rmtree(d.base)
 
 
 if __name__ == "__main__":
