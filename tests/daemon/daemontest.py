@@ -19,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from clitest import Skip, Tree, main, need_root, test  # noqa: E402,F401
+from clitest import WRAPPER, Skip, Tree, main, need_root, test  # noqa: E402,F401
 
 JOULESD = os.environ["JOULESD"]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -74,7 +74,8 @@ def locked_tree():
 
 
 class Daemon:
-    """joulesd --foreground on a socket in a fresh directory, stopped on exit."""
+    """joulesd --foreground on a socket in a fresh directory, stopped on exit;
+    under $JOULES_TEST_WRAPPER (valgrind) when set."""
 
     def __init__(self, tree, *args, sock_dir=None):
         self.base = sock_dir or tempfile.mkdtemp(prefix="joulesd-test-")
@@ -96,7 +97,7 @@ class Daemon:
         setup_accounts()
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [JOULESD, "--foreground", "--socket", self.sock, "--user", DAEMON_USER,
+                [*WRAPPER, JOULESD, "--foreground", "--socket", self.sock, "--user", DAEMON_USER,
                  "--group", GROUP, *self.args], env=self.env(), stderr=log)
         if wait:
             self.wait_ready()
