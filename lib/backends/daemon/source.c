@@ -341,18 +341,21 @@ static int daemon_settle(joules_ctx *ctx, struct jl_sensor *s, struct joules_rea
 	struct jld_slot ring[JLD_RING];
 	uint32_t count = 0;
 	bool ok = false;
-	if (h && ds->index != UINT32_MAX && ds->generations == d->generations &&
-	    r->resets >= ds->restarts) {
-		const struct jld_page_sensor *ps = &jld_page_sensors_ro(h)[ds->index];
-		for (int t = 0; t < SEQLOCK_TRIES && !ok; t++) {
-			uint64_t seq = jld_read_begin(h);
-			count = jld_load32(&ps->count);
-			if (count > JLD_RING)
-				count = JLD_RING;
-			for (uint32_t k = 0; k < JLD_RING; k++)
-				jld_slot_load(&ring[k], &ps->ring[k]);
-			ok = jld_read_ok(h, seq);
-		}
+	if (!h || ds->index == UINT32_MAX || ds->generations != d->generations ||
+	    r->resets < ds->restarts) {
+		/* Read from a daemon that is gone: nothing will ever come to refine it. */
+		r->flags &= ~JOULES_READING_PROVISIONAL;
+		return 0;
+	}
+	const struct jld_page_sensor *ps = &jld_page_sensors_ro(h)[ds->index];
+	for (int t = 0; t < SEQLOCK_TRIES && !ok; t++) {
+		uint64_t seq = jld_read_begin(h);
+		count = jld_load32(&ps->count);
+		if (count > JLD_RING)
+			count = JLD_RING;
+		for (uint32_t k = 0; k < JLD_RING; k++)
+			jld_slot_load(&ring[k], &ps->ring[k]);
+		ok = jld_read_ok(h, seq);
 	}
 	const struct jld_slot *a = NULL, *b = NULL;
 	for (uint32_t k = 0; ok && k < JLD_RING; k++) {
