@@ -77,7 +77,8 @@ class Daemon:
     """joulesd --foreground on a socket in a fresh directory, stopped on exit;
     under $JOULES_TEST_WRAPPER (valgrind) when set."""
 
-    def __init__(self, tree, *args, sock_dir=None):
+    def __init__(self, tree, *args, sock_dir=None, nvml="/nonexistent/libnvidia-ml.so.1"):
+        self.nvml = nvml
         self.base = sock_dir or tempfile.mkdtemp(prefix="joulesd-test-")
         os.chmod(self.base, 0o755)
         self.sock = os.path.join(self.base, "run", "joules.sock")
@@ -90,7 +91,7 @@ class Daemon:
     def env(self):
         env = dict(os.environ)
         env["JOULES_SYSFS_ROOT"] = self.tree.root
-        env["JOULES_NVML_LIBRARY"] = "/nonexistent/libnvidia-ml.so.1"
+        env["JOULES_NVML_LIBRARY"] = self.nvml
         return env
 
     def start(self, wait=True):
@@ -133,6 +134,7 @@ class Daemon:
     def client_env(self):
         env = self.env()
         env["JOULES_SOCKET"] = self.sock
+        env["JOULES_NVML_LIBRARY"] = "/nonexistent/libnvidia-ml.so.1"  # the daemon's, not ours
         return env
 
 

@@ -96,6 +96,43 @@ def a_fake_tree_never_mixes_with_the_default_daemon(case):
 
 
 @test
+def gpus_stay_direct_unless_only_the_daemon_has_them(case):
+    """The daemon serves a GPU (fake NVML, its sampler thread started before the
+    drop) and its public total; a client that loads NVML itself reads the GPU
+    directly, one that cannot gets it through the daemon."""
+    fake = os.path.join(os.environ["FAKE_NVML_DIR"], "libnvidia-ml.so.1")
+    with locked_tree() as t:
+        conf = t.path("fake-nvml.conf")
+        with open(conf, "w") as f:
+            f.write("gpus 1\nenergy_mj 0 7000\npower_mw 0 0\n")
+        os.chmod(conf, 0o644)
+        os.environ["FAKE_NVML_CONFIG"] = conf
+        try:
+            with Daemon(t, "--public", nvml=fake) as d:
+                without = list_json(case, d, member())
+                env = d.client_env()
+                env["JOULES_NVML_LIBRARY"] = fake
+                p = subprocess.run([*member(), os.environ["JOULES_CLI"], "list", "--json"],
+                                   env=env, capture_output=True, text=True, timeout=PATIENCE_S)
+                own = {s["id"]: s for s in json.loads(p.stdout)["sensors"]}
+                pub = connect(d.public)
+                ids = [x["id"] for x in sensors(pub)]
+                snap = snapshot(pub)[1]
+        finally:
+            del os.environ["FAKE_NVML_CONFIG"]
+    gpus = [s for s in without.values() if s["kind"] == "gpu"]
+    case.eq(len(gpus), 1, f"GPU through the daemon: {sorted(without)}")
+    for g in gpus:
+        case.eq(g["via"], "daemon", "GPU without NVML here")
+        case.eq(round(g.get("energy_j", -1) * 1e3), 7000, "GPU energy (mJ)")
+    mine = [s for s in own.values() if s["kind"] == "gpu"]
+    case.eq([g["via"] for g in mine], ["direct"], "GPU with NVML here: direct")
+    case.check("total:gpu" in ids, f"public totals: {ids}")
+    if "total:gpu" in ids:
+        case.eq(snap[ids.index("total:gpu")][0], 7 * J, "public GPU total, whole joules")
+
+
+@test
 def outsider_is_refused_with_the_fix(case):
     with locked_tree() as t, Daemon(t) as d:
         got = list_json(case, d, outsider())
