@@ -12,7 +12,6 @@
 #include "sampler.h"
 #include "select.h"
 #include "spawn.h"
-#include "totals.h"
 
 static const char usage[] =
 	"Usage: joules record -o FILE [OPTIONS] [--] COMMAND [ARGS...]\n"
@@ -82,7 +81,7 @@ static int write_rows(struct recorder *rec, const struct joules_reading *a,
 		if (!rec->selected[i])
 			continue;
 		const struct joules_sensor *js = joules_sensor(s->ctx, i);
-		int total = total_counted(s->ctx, rec->selected, i);
+		int total = joules_total_of(s->ctx, (const uint8_t *)rec->selected, i);
 		uint64_t uj;
 		double w;
 		fprintf(rec->f, "%.6f,%s,", t, js->id);
@@ -91,7 +90,7 @@ static int write_rows(struct recorder *rec, const struct joules_reading *a,
 			fprintf(rec->f, "%.6f,%.6f", w, (double)uj / 1e6);
 		else
 			fputc(',', rec->f);
-		fprintf(rec->f, ",%s\n", total == TOTAL_NONE ? "" : total_names[total]);
+		fprintf(rec->f, ",%s\n", total < 0 ? "" : joules_total_name(total));
 		warn_failed(rec, i, t);
 	}
 	errno = 0;
@@ -207,7 +206,7 @@ static int record_with(joules_ctx *ctx, const struct record_opts *o, char **cmd)
 	struct recorder rec = {.path = o->output, .selected = selected};
 	int rc = CLI_EXIT_FAILURE;
 	rec.warned = calloc(n ? n : 1, sizeof *rec.warned);
-	if (!selected || !rec.warned || sampler_init(&rec.smp, ctx, o->interval_ns) < 0) {
+	if (!selected || !rec.warned || sampler_init(&rec.smp, ctx) < 0) {
 		fputs("joules record: out of memory\n", stderr);
 		goto out;
 	}

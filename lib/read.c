@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The snapshot read path. It allocates nothing and opens nothing. */
 #include "backend.h"
+#include "region.h"
 
 static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading *out)
 {
@@ -40,11 +41,21 @@ JOULES_API int joules_read(joules_ctx *ctx, struct joules_reading *out, size_t n
 {
 	if (!ctx || (!out && n))
 		return JOULES_ERR_INVALID;
+	int r = jl_fork_check(ctx, "joules_read");
+	if (r < 0)
+		return r;
 	if (n > ctx->n_sensors)
 		n = ctx->n_sensors;
+	jl_regions_lock(ctx);
+	jl_read_snapshot(ctx, out, n);
+	jl_regions_unlock(ctx);
+	return (int)n;
+}
+
+void jl_read_snapshot(joules_ctx *ctx, struct joules_reading *out, size_t n)
+{
 	for (size_t i = 0; i < n; i++)
 		read_one(ctx, &ctx->sensors[i], &out[i]);
-	return (int)n;
 }
 
 JOULES_API int joules_delta(const struct joules_reading *earlier,
