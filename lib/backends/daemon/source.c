@@ -43,6 +43,13 @@ struct daemon_state {
 	uint32_t generations; /* daemon starts seen after the first */
 	uint64_t next_retry_ns;
 	char why[JL_MSG_LEN]; /* why the daemon is not serving now */
+	/*
+	 * One clock read per snapshot: a snapshot reads sensors in index
+	 * order, so a sensor whose index is not above the last one read
+	 * starts a new snapshot (and a new `now`); the others share it.
+	 */
+	size_t last_index;
+	uint64_t snapshot_ns;
 };
 
 struct daemon_sensor {
@@ -277,12 +284,21 @@ static bool load_newest(const struct jld_page_header *h, uint32_t index, struct 
 	return false;
 }
 
+/* The instant this reading stands for: the snapshot's (see daemon_state). */
+static uint64_t snapshot_now(joules_ctx *ctx, struct daemon_state *d, const struct jl_sensor *s)
+{
+	size_t index = (size_t)(s - ctx->sensors);
+	if (!d->snapshot_ns || index <= d->last_index)
+		d->snapshot_ns = jl_now_ns();
+	d->last_index = index;
+	return d->snapshot_ns;
+}
+
 static int daemon_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *out)
 {
-	(void)ctx;
 	struct daemon_sensor *ds = s->data;
 	struct daemon_state *d = ds->d;
-	uint64_t now = jl_now_ns();
+	uint64_t now = snapshot_now(ctx, d, s);
 	if (!page_live(d, now))
 		return jl_sensor_fail(s, JOULES_ERR_LOST,
 				      "%s; start it again (systemctl start joulesd): readings "
