@@ -174,8 +174,8 @@ class Client:
 
 def connect(path):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)  # blocking: waits while the listen queue is full (a timeout would not)
     s.settimeout(PATIENCE_S)
-    s.connect(path)
     return s
 
 

@@ -427,8 +427,8 @@ def many_clients_at_once(case):
 import socket, struct, sys
 conns = []
 for _ in range(520):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.settimeout(60)
-    s.connect(sys.argv[1]); conns.append(s)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1]); s.settimeout(60); conns.append(s)  # connect blocks on a full queue
 served = closed = 0
 for s in conns:
     try:
