@@ -5,7 +5,7 @@
 #include "proto.h"
 
 _Static_assert(sizeof(struct jld_header) == 16, "wire layout");
-_Static_assert(sizeof(struct jld_sensor) == 256, "wire layout");
+_Static_assert(sizeof(struct jld_sensor) == 408, "wire layout");
 _Static_assert(sizeof(struct jld_slot) == 32, "wire layout");
 _Static_assert(sizeof(struct jld_page_header) == 64, "page layout");
 _Static_assert(sizeof(struct jld_page_sensor) == 32 + 32 * JLD_RING, "page layout");

@@ -95,6 +95,19 @@ struct jld_sensor {
 	uint64_t wrap_period_ns;
 	uint32_t refresh_us;
 	uint32_t reserved;
+	/*
+	 * The physical domain measured (lib/internal.h, struct jl_domain), so
+	 * a client merges it with what its own sources see of that domain.
+	 */
+	int32_t dom_package;  /* -1: none */
+	int32_t dom_die;      /* -1: the whole package */
+	int32_t dom_cpu;      /* -1: none */
+	uint32_t dom_instance;
+	uint32_t dom_alone;   /* 1: no other candidate can be this domain */
+	uint32_t reserved2;
+	char dom_device[64];  /* a device's bus address, or "" */
+	char dom_part[32];
+	char dom_within[32];
 };
 
 struct jld_sensors_reply {

@@ -7,10 +7,13 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "internal.h" /* the sensors' domains: served so clients can merge them */
 #include "publish.h"
 
-static void copy_meta(struct jld_sensor *m, const struct joules_sensor *s)
+static void copy_meta(struct jld_sensor *m, const struct jl_sensor *js)
 {
+	const struct joules_sensor *s = &js->pub;
+	const struct jl_domain *d = &js->dom;
 	memset(m, 0, sizeof *m);
 	snprintf(m->id, sizeof m->id, "%s", s->id);
 	snprintf(m->name, sizeof m->name, "%s", s->name);
@@ -24,6 +27,14 @@ static void copy_meta(struct jld_sensor *m, const struct joules_sensor *s)
 	m->max_power_uw = s->max_power_uw;
 	m->wrap_period_ns = s->wrap_period_ns;
 	m->refresh_us = s->refresh_us;
+	m->dom_package = d->package;
+	m->dom_die = d->die;
+	m->dom_cpu = d->cpu;
+	m->dom_instance = d->instance;
+	m->dom_alone = d->alone;
+	snprintf(m->dom_device, sizeof m->dom_device, "%s", d->device);
+	snprintf(m->dom_part, sizeof m->dom_part, "%s", d->part);
+	snprintf(m->dom_within, sizeof m->dom_within, "%s", d->within);
 }
 
 static uint64_t new_generation(void)
@@ -56,7 +67,7 @@ static int make_full(struct publisher *p, char *err, size_t err_len)
 			continue;
 		to_view[i] = (int32_t)n;
 		p->lib_index[n] = (uint32_t)i;
-		copy_meta(&p->full.meta[n], s);
+		copy_meta(&p->full.meta[n], &p->ctx->sensors[i]);
 		n++;
 	}
 	for (uint32_t v = 0; v < n; v++) {
@@ -105,6 +116,8 @@ static int make_public(struct publisher *p, char *err, size_t err_len)
 		snprintf(m->source, sizeof m->source, "joulesd");
 		m->kind = public_totals[t].kind;
 		m->parent = -1;
+		m->dom_package = m->dom_die = m->dom_cpu = -1;
+		m->dom_alone = 1;
 		m->flags = JOULES_SENSOR_READABLE;
 		m->resolution_uj = (uint32_t)PUBLIC_RESOLUTION_UJ;
 		p->pub_kind[n++] = (uint32_t)public_totals[t].kind;

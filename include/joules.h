@@ -58,7 +58,7 @@ extern "C" {
 #endif
 
 #define JOULES_VERSION_MAJOR 0
-#define JOULES_VERSION_MINOR 1
+#define JOULES_VERSION_MINOR 2
 #define JOULES_VERSION_PATCH 0
 
 /* Error codes. Their numbers never change; new ones are only appended. */
@@ -133,7 +133,10 @@ struct joules_sensor {
 	/*
 	 * Other sources that expose this same domain, which joules did not
 	 * use so as not to count it twice: "perf", "powercap (unreadable)",
-	 * or "" when none.
+	 * "perf, hwmon" (comma-separated; "..." ends a list that does not
+	 * fit), or "" when none. The reader is chosen by the domain model
+	 * (docs/design.md): readable first, then a counter over integrated
+	 * power, then the cheaper read.
 	 */
 	char also[JOULES_SOURCE_LEN * 2];
 };
@@ -177,42 +180,62 @@ JOULES_API const char *joules_kind_name(int kind);
  * replaces "/sys" for every sysfs access; NULL means $JOULES_SYSFS_ROOT if
  * set, else "/sys". Sensors that this caller cannot read are still listed
  * (see joules_sensor.reason). Finding no sensor at all is not an error.
- * On failure *ret is NULL and the code is returned.
+ * On failure *ret is NULL and the code is returned. The same as
+ * joules_open_with() with only opts.sysfs_root set.
  */
 JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root);
 
-/* Where readings come from when joulesd serves a domain (joules_open_opts.policy). */
+/* Where a context's readings come from (joules_open_opts.policy). */
 enum joules_source_policy {
 	/*
-	 * The daemon for domains this process cannot read directly, or whose
-	 * direct counter wraps (the daemon sees every wrap); direct otherwise.
+	 * Each domain from its best reader: joulesd for a domain this process
+	 * cannot read or whose direct counter wraps (the daemon sees every
+	 * wrap), a direct source otherwise (GPUs: NVML needs no privilege).
 	 */
 	JOULES_POLICY_AUTO = 0,
-	JOULES_POLICY_DIRECT = 1, /* never ask the daemon */
-	/* The daemon for every domain it serves; opening fails when it cannot be reached. */
+	JOULES_POLICY_DIRECT = 1, /* read the hardware from this process only */
+	/*
+	 * joulesd for every domain it serves; the open fails when it cannot
+	 * be reached. Its socket: $JOULES_SOCKET, else /run/joules/joules.sock.
+	 */
 	JOULES_POLICY_DAEMON = 2,
 };
 
 /*
- * Options of joules_open_with(). Set `size` to sizeof(struct
- * joules_open_opts); fields may only be appended. Zero means the default.
+ * Options of joules_open_with(), in the manner of libbpf: the caller zeroes
+ * the struct, sets `size` to sizeof(struct joules_open_opts) and fills what
+ * it needs. Fields are only ever appended; a library older than the caller
+ * accepts a bigger struct as long as the fields it does not know are 0.
  */
 struct joules_open_opts {
-	size_t size;
-	const char *sysfs_root;   /* as joules_open's argument */
-	const char *nvml_library; /* reserved: must be NULL (use $JOULES_NVML_LIBRARY) */
-	/* Comma-separated source names to use ("powercap,daemon"); NULL: all. */
+	size_t size;              /* sizeof(struct joules_open_opts) */
+	const char *sysfs_root;   /* NULL: $JOULES_SYSFS_ROOT if set, else "/sys" */
+	const char *nvml_library; /* NULL: $JOULES_NVML_LIBRARY if set, else "libnvidia-ml.so.1" */
+	/*
+	 * Comma-separated names of the sources to use ("powercap,nvml"); NULL
+	 * or "": all. An unknown name fails the open with JOULES_ERR_INVALID.
+	 * joules_source_name() lists the sources of a context.
+	 */
 	const char *sources;
-	int32_t policy; /* enum joules_source_policy */
-	int32_t reserved;
-	/* If not NULL: on failure, the message (as joules_last_error would give). */
+	int32_t policy;           /* enum joules_source_policy */
+	int32_t reserved;         /* 0 */
+	/*
+	 * Optional: a buffer of error_len bytes that receives the message of a
+	 * failed open (the context, and its joules_last_error(), are gone by
+	 * then); "" on success.
+	 */
 	char *error;
 	size_t error_len;
 };
 
 /*
- * joules_open with options (NULL: the defaults). The daemon's socket is
- * $JOULES_SOCKET, else /run/joules/joules.sock.
+ * Open a context with options (NULL: as joules_open(ret, NULL)). Fails with
+ * JOULES_ERR_INVALID for a `size` smaller than the first version of the
+ * struct, or bigger with nonzero bytes past the fields this library knows,
+ * for an unknown source name or policy; with JOULES_POLICY_DAEMON, with the
+ * daemon's error (JOULES_ERR_PERMISSION: not running, or this user not in
+ * its group) when it cannot be reached. On failure *ret is NULL, the code is returned and
+ * opts->error (when given) holds the message.
  */
 JOULES_API int joules_open_with(joules_ctx **ret, const struct joules_open_opts *opts);
 

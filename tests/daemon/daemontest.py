@@ -29,6 +29,7 @@ J = 1_000_000
 RANGE = 262143328850
 
 MAGIC = 0x31444C4A
+SENSOR_RECORD = 408  # struct jld_sensor
 HELLO, SENSORS, PAGE, SNAPSHOT, ERROR = 1, 2, 3, 4, 127
 REPLY = 0x8000
 E_MALFORMED, E_VERSION, E_UNKNOWN, E_TOO_BIG, E_DENIED, E_RATE = 1, 2, 3, 4, 5, 6
@@ -213,7 +214,7 @@ def sensors(s):
     total, first, count, _ = struct.unpack("<IIII", body[:16])
     out = []
     for i in range(count):
-        rec = body[16 + 256 * i:16 + 256 * (i + 1)]
+        rec = body[16 + SENSOR_RECORD * i:16 + SENSOR_RECORD * (i + 1)]
         out.append({"id": rec[:64].split(b"\0")[0].decode(), "kind": struct.unpack("<i", rec[208:212])[0]})
     return out
 

@@ -55,6 +55,7 @@ struct daemon_state {
 struct daemon_sensor {
 	struct daemon_state *d;
 	uint32_t index;       /* in the daemon's list; UINT32_MAX when it has none */
+	char id[JOULES_ID_LEN]; /* the daemon's id of it: found again after a restart */
 	uint32_t generations; /* d->generations when index was last mapped */
 	uint32_t restarts;    /* daemon restarts this sensor has been read across */
 	bool primed;
@@ -88,18 +89,40 @@ static int find_meta(const struct jl_daemon_conn *c, const char *id)
 	return -1;
 }
 
-/* Does the daemon's reading of this domain beat what this process has? */
-static bool daemon_wins(const joules_ctx *ctx, const struct jl_sensor *local)
+/*
+ * The cost the domain merge (lib/domain.c) weighs against direct readers:
+ * a wrapping counter is best read here (a few loads, and every wrap seen
+ * by the daemon); any other domain only when no direct reader can read it
+ * (GPUs: NVML needs no privilege and settles its own readings). With
+ * JOULES_POLICY_DAEMON the daemon reads every domain it serves.
+ */
+#define DAEMON_COST_NS 100u
+#define DAEMON_FALLBACK_COST_NS 1000000000u
+
+static uint32_t cost_of(const joules_ctx *ctx, const struct jld_sensor *m)
 {
 	if (ctx->policy == JOULES_POLICY_DAEMON)
-		return true;
-	return !(local->pub.flags & JOULES_SENSOR_READABLE) || local->counter.modulus != 0;
+		return 1;
+	return m->range_uj ? DAEMON_COST_NS : DAEMON_FALLBACK_COST_NS;
+}
+
+static struct jl_domain domain_of(const struct jld_sensor *m)
+{
+	struct jl_domain dom = jl_domain_none(m->kind);
+	dom.package = m->dom_package;
+	dom.die = m->dom_die;
+	dom.cpu = m->dom_cpu;
+	dom.instance = m->dom_instance;
+	dom.alone = m->dom_alone != 0;
+	snprintf(dom.device, sizeof dom.device, "%.63s", m->dom_device);
+	snprintf(dom.part, sizeof dom.part, "%.31s", m->dom_part);
+	snprintf(dom.within, sizeof dom.within, "%.31s", m->dom_within);
+	return dom;
 }
 
 static void fill_from_meta(struct jl_sensor *s, const struct jld_sensor *m)
 {
 	snprintf(s->pub.source, sizeof s->pub.source, "%.15s", m->source);
-	snprintf(s->pub.device, sizeof s->pub.device, "%.63s", m->device);
 	s->pub.resolution_uj = m->resolution_uj;
 	s->pub.refresh_us = m->refresh_us;
 	s->pub.flags = JOULES_SENSOR_READABLE | JOULES_SENSOR_VIA_DAEMON |
@@ -108,56 +131,35 @@ static void fill_from_meta(struct jl_sensor *s, const struct jld_sensor *m)
 	jl_counter_init(&s->counter, 0, 1, 1, 0);
 }
 
-/* Add or take over the sensor of daemon record i; returns its index or -1. */
-static int adopt(joules_ctx *ctx, struct daemon_state *d, uint32_t i)
+/* A candidate for the domain of daemon record i. */
+static int offer(joules_ctx *ctx, struct daemon_state *d, uint32_t i)
 {
 	const struct jld_sensor *m = &d->conn.meta[i];
-	char id[JOULES_ID_LEN];
+	char id[JOULES_ID_LEN], name[JOULES_NAME_LEN];
 	snprintf(id, sizeof id, "%.63s", m->id);
-	int at = joules_sensor_find(ctx, id);
-	if (at >= 0 && !daemon_wins(ctx, &ctx->sensors[at]))
-		return -1;
+	snprintf(name, sizeof name, "%.63s", m->name);
+	struct jl_domain dom = domain_of(m);
 	struct daemon_sensor *ds = calloc(1, sizeof *ds);
 	if (!ds)
 		return JOULES_ERR_NOMEM;
-	struct jl_sensor *s;
-	if (at >= 0) {
-		s = jl_sensor_replace(ctx, (size_t)at, &jl_backend_daemon);
-	} else {
-		char name[JOULES_NAME_LEN];
-		snprintf(name, sizeof name, "%.63s", m->name);
-		s = jl_sensor_add(ctx, &jl_backend_daemon, id, name, m->kind);
-		at = (int)ctx->n_sensors - 1;
-	}
+	struct jl_sensor *s = jl_sensor_add(ctx, &jl_backend_daemon, &dom, id, name);
 	if (!s) {
 		free(ds);
 		return JOULES_ERR_NOMEM;
 	}
 	*ds = (struct daemon_sensor){.d = d, .index = i};
+	memcpy(ds->id, id, sizeof ds->id);
 	s->data = ds;
+	s->cost_ns = cost_of(ctx, m);
 	fill_from_meta(s, m);
-	return at;
-}
-
-/* Parents of added sensors: the daemon's parent, by id, in this context. */
-static void link_parents(joules_ctx *ctx, struct daemon_state *d)
-{
-	for (size_t k = 0; k < ctx->n_sensors; k++) {
-		struct jl_sensor *s = &ctx->sensors[k];
-		if (s->backend != &jl_backend_daemon || s->pub.parent >= 0)
-			continue;
-		const struct jld_sensor *m = &d->conn.meta[((struct daemon_sensor *)s->data)->index];
-		if (m->parent >= 0 && (uint32_t)m->parent < d->conn.n) {
-			int p = joules_sensor_find(ctx, d->conn.meta[m->parent].id);
-			s->pub.parent = p >= 0 && (size_t)p != k ? p : -1;
-		}
-	}
+	return 0;
 }
 
 /*
- * No daemon: the sensors this user cannot read directly say how to get
+ * No daemon: the candidates this user cannot read directly say how to get
  * them without root, after their own reason (when the whole fits; the
- * source's note always says it).
+ * source's note always says it). The one place a source touches others'
+ * candidates: only their reason, only for a permission refusal.
  */
 static void explain_fix(joules_ctx *ctx, const char *why)
 {
@@ -175,8 +177,9 @@ static void explain_fix(joules_ctx *ctx, const char *why)
 	}
 }
 
-static int daemon_enumerate(joules_ctx *ctx, void **state)
+static int daemon_enumerate(joules_ctx *ctx, void *priv)
 {
+	struct daemon_state *d = priv;
 	if (ctx->policy == JOULES_POLICY_DIRECT) {
 		jl_note(ctx, "not asked: the direct policy was chosen");
 		return 0;
@@ -187,10 +190,6 @@ static int daemon_enumerate(joules_ctx *ctx, void **state)
 			JLD_DEFAULT_SOCKET);
 		return 0;
 	}
-	struct daemon_state *d = calloc(1, sizeof *d);
-	if (!d)
-		return JOULES_ERR_NOMEM;
-	*state = d;
 	snprintf(d->path, sizeof d->path, "%s", socket_path());
 	if (jl_daemon_connect(d->path, &d->conn, d->why, sizeof d->why) != JL_DAEMON_OK) {
 		jl_note(ctx, "%s", d->why);
@@ -200,11 +199,10 @@ static int daemon_enumerate(joules_ctx *ctx, void **state)
 		return 0;
 	}
 	for (uint32_t i = 0; i < d->conn.n; i++) {
-		int r = adopt(ctx, d, i);
-		if (r == JOULES_ERR_NOMEM)
+		int r = offer(ctx, d, i);
+		if (r < 0)
 			return r;
 	}
-	link_parents(ctx, d);
 	return 0;
 }
 
@@ -304,7 +302,7 @@ static int daemon_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *o
 				      "%s; start it again (systemctl start joulesd): readings "
 				      "resume then, and a region across the gap reports a reset",
 				      d->why);
-	if (!remap(ds, s->pub.id))
+	if (!remap(ds, ds->id))
 		return jl_sensor_fail(s, JOULES_ERR_LOST,
 				      "%s: the restarted joulesd no longer serves this sensor",
 				      s->pub.id);
@@ -406,15 +404,15 @@ static void daemon_release(struct jl_sensor *s)
 	free(s->data);
 }
 
-static void daemon_shutdown(void *state)
+static void daemon_shutdown(void *priv)
 {
-	struct daemon_state *d = state;
-	jl_daemon_disconnect(&d->conn);
-	free(d);
+	jl_daemon_disconnect(&((struct daemon_state *)priv)->conn);
 }
 
+/* Freeing memory and unmapping the page is all there is: safe in a fork() child too. */
 const struct jl_backend jl_backend_daemon = {
 	.name = "daemon",
+	.priv_size = sizeof(struct daemon_state),
 	.enumerate = daemon_enumerate,
 	.read = daemon_read,
 	.settle = daemon_settle,
