@@ -22,6 +22,7 @@
  * region across the gap is refused with JOULES_ERR_RESET, and its energy
  * continues from the last value given, never going back.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,13 @@
 #define STALE_INTERVALS 50          /* 0.5 s at the default 10 ms */
 #define STALE_MIN_NS 200000000ull   /* never less than this */
 #define RETRY_NS 1000000000ull      /* reconnect attempts, at most this often */
-#define SEQLOCK_TRIES 10000         /* the writer holds it for microseconds */
+/*
+ * The writer holds the seqlock for microseconds, unless it is preempted
+ * mid-update (a loaded machine): after SEQLOCK_SPINS tries a reader yields
+ * the CPU between tries, and gives up only after SEQLOCK_PATIENCE_NS.
+ */
+#define SEQLOCK_SPINS 100
+#define SEQLOCK_PATIENCE_NS 100000000ull
 #define SETTLE_GIVE_UP_NS 1000000000ull
 
 const struct jl_backend jl_backend_daemon;
@@ -262,15 +269,29 @@ static bool remap(struct daemon_sensor *ds, const char *id)
 	return i >= 0;
 }
 
+/* Between two tries of a seqlock read: false when it is time to give up. */
+static bool seqlock_wait(int tries, uint64_t *since)
+{
+	if (tries < SEQLOCK_SPINS)
+		return true;
+	uint64_t now = jl_now_ns();
+	if (!*since)
+		*since = now;
+	sched_yield(); /* let the writer, preempted mid-update, finish */
+	return now - *since < SEQLOCK_PATIENCE_NS;
+}
+
 struct snap {
 	struct jld_slot slot;
 	uint64_t power_uw;
 };
 
-static bool load_newest(const struct jld_page_header *h, uint32_t index, struct snap *out)
+/* 1: read; 0: nothing published yet; -1: the writer never let go. */
+static int load_newest(const struct jld_page_header *h, uint32_t index, struct snap *out)
 {
 	const struct jld_page_sensor *ps = &jld_page_sensors_ro(h)[index];
-	for (int t = 0; t < SEQLOCK_TRIES; t++) {
+	uint64_t since = 0;
+	for (int t = 0; seqlock_wait(t, &since); t++) {
 		uint64_t seq = jld_read_begin(h);
 		uint32_t head = jld_load32(&ps->head) % JLD_RING;
 		uint32_t count = jld_load32(&ps->count);
@@ -279,7 +300,7 @@ static bool load_newest(const struct jld_page_header *h, uint32_t index, struct 
 		if (jld_read_ok(h, seq))
 			return count > 0;
 	}
-	return false;
+	return -1;
 }
 
 /* The instant this reading stands for: the snapshot's (see daemon_state). */
@@ -307,8 +328,12 @@ static int daemon_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *o
 				      "%s: the restarted joulesd no longer serves this sensor",
 				      s->pub.id);
 	struct snap sn;
-	if (!load_newest(d->conn.page, ds->index, &sn))
-		return jl_sensor_fail(s, JOULES_ERR_IO, "%s: joulesd's page had no reading yet",
+	int got = load_newest(d->conn.page, ds->index, &sn);
+	if (got <= 0)
+		return jl_sensor_fail(s, JOULES_ERR_IO,
+				      got == 0 ? "%s: joulesd's page had no reading yet"
+					       : "%s: joulesd stayed in the middle of an update of its "
+						 "page for 0.1 s (the machine is overloaded); read again",
 				      s->pub.id);
 	if (sn.slot.status)
 		return jl_sensor_fail(s, sn.slot.status, "%s: joulesd's own read failed: %s",
@@ -362,7 +387,8 @@ static int daemon_settle(joules_ctx *ctx, struct jl_sensor *s, struct joules_rea
 		return 0;
 	}
 	const struct jld_page_sensor *ps = &jld_page_sensors_ro(h)[ds->index];
-	for (int t = 0; t < SEQLOCK_TRIES && !ok; t++) {
+	uint64_t since = 0;
+	for (int t = 0; !ok && seqlock_wait(t, &since); t++) {
 		uint64_t seq = jld_read_begin(h);
 		count = jld_load32(&ps->count);
 		if (count > JLD_RING)
