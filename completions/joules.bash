@@ -24,7 +24,7 @@ _joules()
 		fi
 	done
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W 'list gpu run record plot --help --version' -- "$cur"))
+		COMPREPLY=($(compgen -W 'list gpu run record plot top --help --version' -- "$cur"))
 		return
 	fi
 
@@ -40,6 +40,12 @@ _joules()
 			*) _command_offset $j; return ;;
 			esac
 		done
+	fi
+
+	# joules top orders its rows by one of these.
+	if [[ $cmd == top && ( $prev == -s || $prev == --sort ) ]]; then
+		COMPREPLY=($(compgen -W 'kind power energy name' -- "$cur"))
+		return
 	fi
 
 	case $prev in
@@ -71,6 +77,7 @@ _joules()
 	run) opts='-e --sensors -i --interval -r --repeat --baseline --baseline= --json --csv -o --output --help --' ;;
 	record) opts='-o --output -e --sensors -i --interval --duration --help --' ;;
 	plot) opts='-o --output -m --mark -t --title -s --size --help' ;;
+	top) opts='-i --interval -s --sort --once --help' ;;
 	*) opts='--help' ;;
 	esac
 	if [[ $cur == -* ]]; then

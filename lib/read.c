@@ -13,7 +13,7 @@ static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading
 	} else {
 		out->status = s->backend->read(ctx, s, &sample);
 	}
-	out->time_ns = jl_now_ns();
+	out->time_ns = sample.time_ns ? sample.time_ns : jl_now_ns();
 	if (out->status == 0) {
 		switch (jl_counter_update(c, sample.raw, out->time_ns)) {
 		case JL_COUNTER_WRAP:
