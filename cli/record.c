@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "csv.h"
 #include "options.h"
 #include "sampler.h"
 #include "select.h"
 #include "spawn.h"
+#include "text.h"
 #include "totals.h"
 
 static const char usage[] =
@@ -63,8 +65,11 @@ static void warn_failed(struct recorder *rec, size_t i, double t)
 	if (rec->warned[i] || !rec->smp.failed[i])
 		return;
 	rec->warned[i] = true;
-	fprintf(stderr, "joules record: %s failed at %.3f s: %s\n",
-		joules_sensor(rec->smp.ctx, i)->id, t, rec->smp.reasons + i * JOULES_REASON_LEN);
+	fputs("joules record: ", stderr);
+	text_put(stderr, joules_sensor(rec->smp.ctx, i)->id);
+	fprintf(stderr, " failed at %.3f s: ", t);
+	text_put(stderr, rec->smp.reasons + i * JOULES_REASON_LEN);
+	fputc('\n', stderr);
 }
 
 /*
@@ -83,15 +88,20 @@ static int write_rows(struct recorder *rec, const struct joules_reading *a,
 			continue;
 		const struct joules_sensor *js = joules_sensor(s->ctx, i);
 		int total = total_counted(s->ctx, rec->selected, i);
-		uint64_t uj;
-		double w;
-		fprintf(rec->f, "%.6f,%s,", t, js->id);
-		if (!s->failed[i] && sampler_watts(&a[i], &b[i], &w) &&
-		    joules_delta(&s->first[i], &b[i], &uj) == 0)
-			fprintf(rec->f, "%.6f,%.6f", w, (double)uj / 1e6);
-		else
-			fputc(',', rec->f);
-		fprintf(rec->f, ",%s\n", total == TOTAL_NONE ? "" : total_names[total]);
+		uint64_t uj = 0;
+		double w = 0;
+		bool known = !s->failed[i] && sampler_watts(&a[i], &b[i], &w) &&
+			     joules_delta(&s->first[i], &b[i], &uj) == 0;
+		csv_number(rec->f, true, t);
+		fputc(',', rec->f);
+		csv_field(rec->f, js->id);
+		fputc(',', rec->f);
+		csv_number(rec->f, known, w);
+		fputc(',', rec->f);
+		csv_number(rec->f, known, (double)uj / 1e6);
+		fputc(',', rec->f);
+		csv_field(rec->f, total == TOTAL_NONE ? "" : total_names[total]);
+		fputc('\n', rec->f);
 		warn_failed(rec, i, t);
 	}
 	errno = 0;

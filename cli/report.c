@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Gathering runs into per-sensor and per-total figures. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,4 +105,11 @@ void report_add_run(struct report *r, const struct sampler *smp, uint64_t wall_n
 		if (r->baseline && idle_known[t])
 			acc_add(&r->totals[t].above_idle_j, above[t]);
 	}
+}
+
+int output_status(FILE *f)
+{
+	if (fflush(f) == 0 && !ferror(f))
+		return 0;
+	return errno ? -errno : -EIO;
 }

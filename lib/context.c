@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "sampler.h"
+#include "utf8.h"
 
 uint64_t jl_now_ns(void)
 {
@@ -51,10 +52,15 @@ struct jl_sensor *jl_sensor_add(joules_ctx *ctx, const struct jl_backend *backen
 	s->pub.parent = -1;
 	s->pub.kind = kind;
 	s->pub.flags = JOULES_SENSOR_READABLE;
+	/* Cut to fit, then cleaned: ids and names are valid UTF-8, cut between characters. */
 	snprintf(s->pub.id, sizeof s->pub.id, "%s", id);
-	for (unsigned k = 2; id_taken(ctx, s->pub.id); k++)
+	jl_utf8_clean(s->pub.id);
+	for (unsigned k = 2; id_taken(ctx, s->pub.id); k++) {
 		snprintf(s->pub.id, sizeof s->pub.id, "%.50s#%u", id, k);
+		jl_utf8_clean(s->pub.id);
+	}
 	snprintf(s->pub.name, sizeof s->pub.name, "%s", name);
+	jl_utf8_clean(s->pub.name);
 	snprintf(s->pub.source, sizeof s->pub.source, "%s", backend->name);
 	ctx->n_sensors++;
 	return s;
@@ -139,6 +145,10 @@ JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root)
 		}
 	}
 	describe_counters(ctx);
+	for (size_t i = 0; i < ctx->n_sensors; i++) { /* set by the backends, maybe cut short */
+		jl_utf8_clean(ctx->sensors[i].pub.device);
+		jl_utf8_clean(ctx->sensors[i].pub.reason);
+	}
 	int r = jl_sampler_start(ctx);
 	if (r < 0) {
 		joules_close(ctx);
