@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Showing text from outside: controls and bytes that are not UTF-8 escaped. */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,12 +15,15 @@ struct sink {
 	char *buf;
 	size_t len, used;
 	bool full;
-	int columns;
+	int columns, max_columns;
 };
 
-static void emit(struct sink *k, const char *unit, size_t n)
+/* A unit: a character, or an escape taking `columns` columns. */
+static void emit(struct sink *k, const char *unit, size_t n, int columns)
 {
-	k->columns++;
+	if (k->columns + columns > k->max_columns)
+		k->full = true;
+	k->columns += columns;
 	if (k->f) {
 		fwrite(unit, 1, n, k->f);
 		return;
@@ -39,8 +43,7 @@ static void escaped(struct sink *k, unsigned v)
 {
 	static const char hex[] = "0123456789abcdef";
 	char e[4] = {'\\', 'x', hex[v >> 4 & 0xf], hex[v & 0xf]};
-	emit(k, e, sizeof e);
-	k->columns += 3;
+	emit(k, e, sizeof e, 4);
 }
 
 static bool control(uint32_t cp)
@@ -59,15 +62,15 @@ static void walk(struct sink *k, const char *s, enum mode mode)
 		uint32_t cp;
 		size_t len = jl_utf8_char(s + i, n - i, &cp);
 		if (len == 1 && cp == '"' && mode == SHOW_QUOTED) {
-			emit(k, "\"\"", 2);
+			emit(k, "\"\"", 2, 2);
 		} else if (len && (json || !control(cp))) {
-			emit(k, s + i, len);
+			emit(k, s + i, len, 1);
 		} else if (len) {
 			escaped(k, cp);
 		} else if (jl_utf8_cut_short(s + i, n - i)) {
 			break; /* the string was cut inside its last character */
 		} else if (json) {
-			emit(k, "\xef\xbf\xbd", 3); /* U+FFFD REPLACEMENT CHARACTER */
+			emit(k, "\xef\xbf\xbd", 3, 1); /* U+FFFD REPLACEMENT CHARACTER */
 		} else {
 			escaped(k, (unsigned char)s[i]);
 		}
@@ -77,19 +80,19 @@ static void walk(struct sink *k, const char *s, enum mode mode)
 
 void text_put(FILE *f, const char *s)
 {
-	struct sink k = {.f = f};
+	struct sink k = {.f = f, .max_columns = INT_MAX};
 	walk(&k, s, SHOW);
 }
 
 void text_put_quoted(FILE *f, const char *s)
 {
-	struct sink k = {.f = f};
+	struct sink k = {.f = f, .max_columns = INT_MAX};
 	walk(&k, s, SHOW_QUOTED);
 }
 
 void text_pad(FILE *f, const char *s, int width)
 {
-	struct sink k = {.f = f};
+	struct sink k = {.f = f, .max_columns = INT_MAX};
 	walk(&k, s, SHOW);
 	for (; k.columns < width; k.columns++)
 		fputc(' ', f);
@@ -97,17 +100,25 @@ void text_pad(FILE *f, const char *s, int width)
 
 int text_width(const char *s)
 {
-	struct sink k = {0};
+	struct sink k = {.max_columns = INT_MAX};
 	walk(&k, s, SHOW);
 	return k.columns;
 }
 
-const char *text_show(const char *s, char *buf, size_t len)
+const char *text_show_cut(const char *s, char *buf, size_t len, int columns)
 {
-	struct sink k = {.buf = buf, .len = len};
+	static const char ellipsis[] = "\xe2\x80\xa6"; /* U+2026 */
+	struct sink k = {.buf = buf, .len = len > 3 ? len - 3 : len, .max_columns = columns};
 	buf[0] = '\0';
 	walk(&k, s, SHOW);
+	if (k.full && len > 3)
+		memcpy(buf + k.used, ellipsis, sizeof ellipsis);
 	return buf;
+}
+
+const char *text_show(const char *s, char *buf, size_t len)
+{
+	return text_show_cut(s, buf, len, INT_MAX);
 }
 
 json_object *text_json(const char *s)
@@ -116,7 +127,7 @@ json_object *text_json(const char *s)
 	char *clean = malloc(room);
 	if (!clean)
 		return NULL;
-	struct sink k = {.buf = clean, .len = room};
+	struct sink k = {.buf = clean, .len = room, .max_columns = INT_MAX};
 	clean[0] = '\0';
 	walk(&k, s, JSON);
 	json_object *o = json_object_new_string_len(clean, (int)k.used);

@@ -28,7 +28,11 @@ void text_put_quoted(FILE *f, const char *s);
 void text_pad(FILE *f, const char *s, int width);
 /* Columns s takes once shown (one per character). */
 int text_width(const char *s);
-/* s shown, into buf (len > 0), cut between characters when it does not fit. Returns buf. */
+/*
+ * s shown, into buf (len > 0); when it does not fit, or takes more than
+ * `columns`, it is cut between characters and ends with "…". Returns buf.
+ */
+const char *text_show_cut(const char *s, char *buf, size_t len, int columns);
 const char *text_show(const char *s, char *buf, size_t len);
 /* A JSON string of s made valid UTF-8 (NULL only when out of memory). */
 json_object *text_json(const char *s);
