@@ -184,11 +184,8 @@ int cli_gpu(int argc, char **argv)
 	if (exit_now >= 0)
 		return exit_now;
 	joules_ctx *ctx;
-	int r = joules_open(&ctx, NULL);
-	if (r < 0) {
-		fprintf(stderr, "joules gpu: cannot open sensors: %s\n", joules_strerror(r));
+	if (cli_open("gpu", &ctx) < 0)
 		return CLI_EXIT_FAILURE;
-	}
 	int n = joules_gpu_count(ctx);
 	int rc = n > 0 ? show(ctx, n, json) : show_none(ctx, n, json);
 	joules_close(ctx);

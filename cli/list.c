@@ -203,11 +203,8 @@ int cli_list(int argc, char **argv)
 		return exit_now;
 
 	joules_ctx *ctx;
-	int r = joules_open(&ctx, NULL);
-	if (r < 0) {
-		fprintf(stderr, "joules list: cannot open sensors: %s\n", joules_strerror(r));
+	if (cli_open("list", &ctx) < 0)
 		return CLI_EXIT_FAILURE;
-	}
 	size_t n = joules_sensor_count(ctx);
 	struct joules_reading *readings = calloc(n ? n : 1, sizeof *readings);
 	if (!readings) {
