@@ -27,6 +27,19 @@
  *   ctypes can wrap everything and a daemon can put them in a shared page.
  * - The library never prints and never assumes the caller is root.
  * - A context is not thread-safe: use one per thread, or lock around it.
+ * - fork(): a context belongs to the process that opened it. In a fork()
+ *   child (a DataLoader worker, a multiprocessing or Gunicorn worker) the
+ *   inherited context is refused, not re-armed: joules_read(),
+ *   joules_settle() and joules_gpu_info() fail with JOULES_ERR_FORKED and
+ *   joules_last_error() says to open a new context in the child, which
+ *   works there (its own sampler thread and its own nvmlInit: NVML's
+ *   state is not usable across fork). Functions that only describe the
+ *   context (sensors, sources, messages, GPU count) still answer from the
+ *   child's copy.
+ *   joules_close() of an inherited context in the child never blocks: it
+ *   frees the child's copy and closes its file descriptors, and joins no
+ *   thread, takes no lock and calls no NVML function. The parent's
+ *   context is not affected by anything the child does.
  */
 #ifndef JOULES_H
 #define JOULES_H
@@ -61,6 +74,7 @@ enum joules_error {
 	JOULES_ERR_RESET = -8,        /* the counter was reset between two readings */
 	JOULES_ERR_NOT_COUNTING = -9, /* the counter exists but never advances */
 	JOULES_ERR_NO_SENSOR = -10,   /* no such sensor */
+	JOULES_ERR_FORKED = -11,      /* the context was opened by the parent of this fork() child */
 };
 
 /* What a sensor measures. Numbers never change; new kinds are appended. */
@@ -165,7 +179,11 @@ JOULES_API const char *joules_kind_name(int kind);
  */
 JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root);
 
-/* Close a context and everything it holds. NULL is allowed. */
+/*
+ * Close a context and everything it holds. NULL is allowed. In a fork()
+ * child of the process that opened it, only the child's copy is freed,
+ * without blocking (see fork() above).
+ */
 JOULES_API void joules_close(joules_ctx *ctx);
 
 /* The message of the last failure in this context, or "" if none. */
@@ -183,7 +201,8 @@ JOULES_API int joules_sensor_find(const joules_ctx *ctx, const char *id);
  * Read every sensor into out[0..n-1] (n at most joules_sensor_count()).
  * Does not allocate and keeps files open. Each reading has its own status:
  * one failing sensor never stops the others. Returns the number of
- * readings written, or a negative error for a bad call.
+ * readings written, or a negative error for a bad call
+ * (JOULES_ERR_FORKED in a fork() child: open a new context there).
  * The message for a failed sensor is joules_sensor_error().
  */
 JOULES_API int joules_read(joules_ctx *ctx, struct joules_reading *out, size_t n);
@@ -216,7 +235,8 @@ JOULES_API int joules_delta(const struct joules_reading *earlier,
  * reading whose data is there gets its final energy_uj and uncertainty_uj,
  * and loses the flag; others are left as they are. Returns how many
  * readings are still provisional (0: all final; call again a few ms later),
- * or a negative error for a bad call. Never calls NVML, never blocks.
+ * or a negative error for a bad call (JOULES_ERR_FORKED in a fork() child).
+ * Never calls NVML, never blocks.
  * Settle both readings of a region before joules_delta(); a reading older
  * than the history kept (~40 s), or whose data never came within 1 s, is
  * made final as it is. A short GPU region measured without settling reads
@@ -274,8 +294,8 @@ JOULES_API const char *joules_gpu_error(const joules_ctx *ctx);
  * Fill *out for GPU `index` (out->size must be set). Calls NVML on this
  * thread (milliseconds), so keep it off measured regions. A field the GPU
  * does not offer is left out of out->valid. Fails with JOULES_ERR_LOST for
- * a lost GPU (identity fields still filled), with the message in
- * joules_last_error().
+ * a lost GPU (identity fields still filled), with JOULES_ERR_FORKED in a
+ * fork() child, with the message in joules_last_error().
  */
 JOULES_API int joules_gpu_info(joules_ctx *ctx, size_t index, struct joules_gpu_info *out);
 

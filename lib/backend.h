@@ -56,6 +56,17 @@ struct jl_backend {
 	void (*release)(struct jl_sensor *s);
 	/* Free the context-wide state (optional). */
 	void (*shutdown)(void *state);
+	/*
+	 * Optional: release() and shutdown() for joules_close() in a fork()
+	 * child of the process that opened the context. Another thread of the
+	 * parent (the sampler) may have held any lock at the fork, and a
+	 * library's session (NVML) stays with the parent: free memory only;
+	 * never lock, destroy a lock or call the library. When NULL,
+	 * release() and shutdown() are called there, so they must then be
+	 * just as safe (free, and the core closes s->fd).
+	 */
+	void (*release_forked)(struct jl_sensor *s);
+	void (*shutdown_forked)(void *state);
 };
 
 /* The table, NULL-terminated, in the order sensors are listed. */

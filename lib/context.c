@@ -126,6 +126,7 @@ JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root)
 	joules_ctx *ctx = calloc(1, sizeof *ctx);
 	if (!ctx)
 		return JOULES_ERR_NOMEM;
+	jl_fork_guard_init(&ctx->fork_guard);
 	snprintf(ctx->sysfs_root, sizeof ctx->sysfs_root, "%s", sysfs_root);
 	size_t len = strlen(ctx->sysfs_root);
 	while (len > 1 && ctx->sysfs_root[len - 1] == '/')
@@ -158,21 +159,43 @@ JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root)
 	return 0;
 }
 
+/* In a fork() child, each backend's forked variant when it has one (backend.h). */
+static void release_sensor(struct jl_sensor *s, bool forked)
+{
+	if (forked && s->backend->release_forked)
+		s->backend->release_forked(s);
+	else if (s->backend->release)
+		s->backend->release(s);
+}
+
+static void shutdown_backend(const struct jl_backend *b, void *state, bool forked)
+{
+	if (forked && b->shutdown_forked)
+		b->shutdown_forked(state);
+	else if (b->shutdown)
+		b->shutdown(state);
+}
+
 JOULES_API void joules_close(joules_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	jl_sampler_stop(ctx);
+	/* A fork() child frees its copy: no thread to join, no lock to take. */
+	bool forked = jl_fork_guard_forked(&ctx->fork_guard);
+	if (forked)
+		jl_sampler_forget(ctx);
+	else
+		jl_sampler_stop(ctx);
 	for (size_t i = 0; i < ctx->n_sensors; i++) {
 		struct jl_sensor *s = &ctx->sensors[i];
-		if (s->backend->release)
-			s->backend->release(s);
+		release_sensor(s, forked);
 		if (s->fd >= 0)
 			close(s->fd);
 	}
 	for (size_t b = 0; ctx->backend_state && jl_backends[b]; b++)
-		if (jl_backends[b]->shutdown && ctx->backend_state[b])
-			jl_backends[b]->shutdown(ctx->backend_state[b]);
+		if (ctx->backend_state[b])
+			shutdown_backend(jl_backends[b], ctx->backend_state[b], forked);
+	jl_fork_guard_free(&ctx->fork_guard);
 	free(ctx->backend_state);
 	free(ctx->notes);
 	free(ctx->sensors);

@@ -20,6 +20,7 @@ JOULES_API const char *joules_strerror(int err)
 	case JOULES_ERR_RESET: return "counter reset";
 	case JOULES_ERR_NOT_COUNTING: return "counter not counting";
 	case JOULES_ERR_NO_SENSOR: return "no such sensor";
+	case JOULES_ERR_FORKED: return "context belongs to the parent process (fork)";
 	}
 	return "unknown error";
 }

@@ -9,6 +9,7 @@
 
 #include "joules.h"
 #include "counter.h"
+#include "fork_guard.h"
 
 #define JL_PATH_MAX 4096
 #define JL_MSG_LEN 512
@@ -38,6 +39,7 @@ struct joules_ctx {
 	char (*notes)[JL_MSG_LEN];  /* one per backend: why it found nothing */
 	size_t enumerating;         /* the backend whose enumerate() runs now */
 	char last_error[JL_MSG_LEN];
+	struct jl_fork_guard fork_guard; /* armed first thing in joules_open() */
 };
 
 /* Monotonic clock, ns. */
@@ -78,6 +80,15 @@ void jl_note(joules_ctx *ctx, const char *fmt, ...) __attribute__((format(printf
 /* Record the context's last error; returns err. */
 int jl_fail(joules_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * 0 in the process that opened ctx; in a fork() child of it,
+ * JOULES_ERR_FORKED with the message (func names the caller). Every public
+ * function that reads a sensor, takes a lock or calls a library starts with
+ * it (lib/fork_guard.h says why); those that only look at the context's
+ * description (sensors, sources, messages) need not.
+ */
+int jl_fork_check(joules_ctx *ctx, const char *func);
 
 /* Map an errno value to an enum joules_error. */
 int jl_errno_to_error(int errnum);

@@ -164,6 +164,14 @@ struct jl_nvml {
 struct jl_nvml *jl_nvml_load(void);
 /* nvmlShutdown and dlclose, then free. NULL is allowed. */
 void jl_nvml_unload(struct jl_nvml *nv);
+/*
+ * In a fork() child of the process that loaded it: free the child's copy
+ * only. NVML's session is the parent's (its state is not usable across
+ * fork: a child calls nvmlInit for its own), and another thread of the parent may have been inside NVML at
+ * the fork, so neither nvmlShutdown nor dlclose (which runs the library's
+ * destructors) is called. NULL is allowed.
+ */
+void jl_nvml_forget(struct jl_nvml *nv);
 
 /* The enum joules_error for an NVML return code. */
 int jl_nvml_error(nvmlReturn_t rc);

@@ -84,6 +84,9 @@ JOULES_API int joules_gpu_info(joules_ctx *ctx, size_t index, struct joules_gpu_
 {
 	if (!ctx || !out || out->size < sizeof *out)
 		return JOULES_ERR_INVALID;
+	int r = jl_fork_check(ctx, "joules_gpu_info");
+	if (r < 0)
+		return r;
 	struct jl_nvml *nv = jl_nvml_state(ctx);
 	if (!nv || nv->status || index >= nv->n_gpus)
 		return jl_fail(ctx, JOULES_ERR_NO_SENSOR, "no NVIDIA GPU %zu (%s)", index,

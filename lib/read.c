@@ -40,6 +40,9 @@ JOULES_API int joules_read(joules_ctx *ctx, struct joules_reading *out, size_t n
 {
 	if (!ctx || (!out && n))
 		return JOULES_ERR_INVALID;
+	int r = jl_fork_check(ctx, "joules_read");
+	if (r < 0)
+		return r;
 	if (n > ctx->n_sensors)
 		n = ctx->n_sensors;
 	for (size_t i = 0; i < n; i++)

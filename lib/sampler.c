@@ -111,3 +111,13 @@ void jl_sampler_stop(joules_ctx *ctx)
 	free(sp);
 	ctx->sampler = NULL;
 }
+
+void jl_sampler_forget(joules_ctx *ctx)
+{
+	struct jl_sampler *sp = ctx->sampler;
+	if (!sp)
+		return;
+	free(sp->due_ns);
+	free(sp);
+	ctx->sampler = NULL;
+}

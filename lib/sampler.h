@@ -15,5 +15,12 @@
 int jl_sampler_start(joules_ctx *ctx);
 /* Stop and join it; safe when it never started. */
 void jl_sampler_stop(joules_ctx *ctx);
+/*
+ * In a fork() child: free the child's copy of the sampler. The thread is
+ * not there to join, and its mutex and condition variable may be held or
+ * waited on by it forever (glibc's pthread_cond_destroy waits for waiters),
+ * so neither is touched.
+ */
+void jl_sampler_forget(joules_ctx *ctx);
 
 #endif

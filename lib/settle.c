@@ -11,6 +11,9 @@ JOULES_API int joules_settle(joules_ctx *ctx, struct joules_reading *out, size_t
 {
 	if (!ctx || (!out && n))
 		return JOULES_ERR_INVALID;
+	int r = jl_fork_check(ctx, "joules_settle");
+	if (r < 0)
+		return r;
 	if (n > ctx->n_sensors)
 		n = ctx->n_sensors;
 	int pending = 0;

@@ -624,14 +624,21 @@ static int hwmon_settle(joules_ctx *ctx, struct jl_sensor *s, struct joules_read
 	return 0;
 }
 
+/* In a fork() child the parent's sampler may hold d->lock: it is left as it is. */
+static void hwmon_release_forked(struct jl_sensor *s)
+{
+	struct hwmon_data *d = s->data;
+	if (d)
+		free(d->hist);
+	free(d);
+}
+
 static void hwmon_release(struct jl_sensor *s)
 {
 	struct hwmon_data *d = s->data;
 	if (d && d->integrated)
 		pthread_mutex_destroy(&d->lock);
-	if (d)
-		free(d->hist);
-	free(d);
+	hwmon_release_forked(s);
 }
 
 const struct jl_backend jl_backend_hwmon = {
@@ -641,4 +648,5 @@ const struct jl_backend jl_backend_hwmon = {
 	.sample = hwmon_sample,
 	.settle = hwmon_settle,
 	.release = hwmon_release,
+	.release_forked = hwmon_release_forked,
 };

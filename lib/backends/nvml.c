@@ -610,19 +610,32 @@ static int nvml_enumerate(joules_ctx *ctx, void **state)
 	return 0;
 }
 
-static void nvml_release(struct jl_sensor *s)
+/* In a fork() child the parent's sampler may hold d->lock: it is left as it is. */
+static void nvml_release_forked(struct jl_sensor *s)
 {
 	struct gpu_data *d = s->data;
 	if (!d)
 		return;
-	pthread_mutex_destroy(&d->lock);
 	free(d->hist);
 	free(d);
+}
+
+static void nvml_release(struct jl_sensor *s)
+{
+	struct gpu_data *d = s->data;
+	if (d)
+		pthread_mutex_destroy(&d->lock);
+	nvml_release_forked(s);
 }
 
 static void nvml_shutdown(void *state)
 {
 	jl_nvml_unload(state);
+}
+
+static void nvml_shutdown_forked(void *state)
+{
+	jl_nvml_forget(state);
 }
 
 const struct jl_backend jl_backend_nvml = {
@@ -633,6 +646,8 @@ const struct jl_backend jl_backend_nvml = {
 	.settle = nvml_settle,
 	.release = nvml_release,
 	.shutdown = nvml_shutdown,
+	.release_forked = nvml_release_forked,
+	.shutdown_forked = nvml_shutdown_forked,
 };
 
 struct jl_nvml *jl_nvml_state(const struct joules_ctx *ctx)

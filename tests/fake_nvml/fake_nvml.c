@@ -21,6 +21,16 @@
  *                           for GPU I, or for every GPU / no GPU when I is -1
  *   mem I TOTAL USED        util I GPU MEM      limit_mw I L
  *
+ * fork(): the session does not carry into a child, which must call
+ * nvmlInit again (the strict reading of NVML): pthread_atfork handlers
+ * take and release the fake's lock around the fork, and the child starts
+ * uninitialised.
+ * For tests: fake_nvml_calls() counts the calls made in this process since
+ * it started or forked; fake_nvml_pause(1) makes the next
+ * nvmlDeviceGetSamples wait, outside the fake's lock, until
+ * fake_nvml_pause(0), and fake_nvml_wait_paused() returns once a call waits
+ * there (the caller's own locks are then held for as long as the test says).
+ *
  * Built four ways (meson.build): the full library; one without
  * nvmlDeviceGetTotalEnergyConsumption (FAKE_NO_ENERGY); one with only the
  * old unversioned names (FAKE_OLD_NAMES); one without the required
@@ -66,6 +76,10 @@ static struct nvmlDevice_st gpus[FAKE_MAX];
 static struct fail fails[FAKE_FAILS];
 static unsigned n_gpus, n_fails;
 static int init_count;
+static unsigned long calls;
+/* fake_nvml_pause(): pause_on asks, paused says a call waits; `changed` wakes both. */
+static int pause_on, paused;
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static struct stat seen; /* the config file last read */
 
 static uint64_t clock_ns(clockid_t id)
@@ -267,6 +281,7 @@ static int failure(const char *func, int gpu)
 /* Every call: the lock, a fresh config, and the failure to return. */
 #define ENTER(func, g)                                                             \
 	pthread_mutex_lock(&lock);                                                 \
+	calls++;                                                                   \
 	refresh();                                                                 \
 	int rc_ = !init_count ? NVML_ERROR_UNINITIALIZED                           \
 		: (g) && (g)->lost ? NVML_ERROR_GPU_IS_LOST                        \
@@ -282,6 +297,7 @@ static int failure(const char *func, int gpu)
 static nvmlReturn_t do_init(void)
 {
 	pthread_mutex_lock(&lock);
+	calls++;
 	refresh();
 	int rc = failure("nvmlInit", -1);
 	if (!rc)
@@ -293,6 +309,7 @@ static nvmlReturn_t do_init(void)
 FAKE_API nvmlReturn_t nvmlShutdown(void)
 {
 	pthread_mutex_lock(&lock);
+	calls++;
 	int rc = init_count ? NVML_SUCCESS : NVML_ERROR_UNINITIALIZED;
 	if (init_count)
 		init_count--;
@@ -304,6 +321,58 @@ FAKE_API nvmlReturn_t nvmlShutdown(void)
 FAKE_API int fake_nvml_init_count(void)
 {
 	return init_count;
+}
+
+/* For tests: NVML calls made in this process since it started or forked. */
+FAKE_API unsigned long fake_nvml_calls(void)
+{
+	pthread_mutex_lock(&lock);
+	unsigned long n = calls;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+/* For tests: hold the next nvmlDeviceGetSamples call (on = 1) or let it go. */
+FAKE_API void fake_nvml_pause(int on)
+{
+	pthread_mutex_lock(&lock);
+	pause_on = on;
+	pthread_cond_broadcast(&changed);
+	pthread_mutex_unlock(&lock);
+}
+
+/* For tests: return once an nvmlDeviceGetSamples call waits in the pause. */
+FAKE_API void fake_nvml_wait_paused(void)
+{
+	pthread_mutex_lock(&lock);
+	while (!paused)
+		pthread_cond_wait(&changed, &lock);
+	pthread_mutex_unlock(&lock);
+}
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+/* The child: no session, no paused call (that thread stayed in the parent). */
+static void fork_child(void)
+{
+	init_count = 0;
+	calls = 0;
+	pause_on = paused = 0;
+	pthread_cond_init(&changed, NULL);
+	pthread_mutex_unlock(&lock);
+}
+
+__attribute__((constructor)) static void register_fork_handlers(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 FAKE_API const char *nvmlErrorString(nvmlReturn_t rc)
@@ -484,6 +553,13 @@ FAKE_API nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t g, int type, unsigned lo
 	if (out && k > *count)
 		k = *count;
 	*count = k;
+	/* fake_nvml_pause(): wait here; pthread_cond_wait lets the lock go meanwhile. */
+	while (pause_on) {
+		paused = 1;
+		pthread_cond_broadcast(&changed);
+		pthread_cond_wait(&changed, &lock);
+	}
+	paused = 0;
 	pthread_mutex_unlock(&lock);
 	return k ? NVML_SUCCESS : NVML_ERROR_NOT_FOUND;
 }
