@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "csv.h"
@@ -40,9 +42,9 @@ static const char usage[] =
 	"with empty watts and joules from then on, and joules says why on stderr.\n"
 	"\n"
 	"Options:\n"
-	"  -o, --output FILE   the trace (required); '-' for stdout, and then COMMAND's\n"
-	"                      own stdout goes to joules's stderr, so that stdout holds\n"
-	"                      the trace alone\n" SELECT_HELP
+	"  -o, --output FILE   the trace (required); '-' for stdout. When the trace is\n"
+	"                      stdout ('-', /dev/stdout), COMMAND's own stdout goes to\n"
+	"                      joules's stderr, so that stdout holds the trace alone\n" SELECT_HELP
 	"  -i, --interval MS   sample every MS ms (default 100)\n"
 	"      --duration S    record for S seconds (without a COMMAND)\n"
 	"      --kill-after S  a COMMAND still running S seconds (default 5) after a\n"
@@ -220,6 +222,16 @@ static int parse(int argc, char **argv, struct record_opts *o)
 	return 0;
 }
 
+/* Whether the trace is joules's stdout: '-', or /dev/stdout, /proc/self/fd/1 ... */
+static bool is_stdout(FILE *f)
+{
+	struct stat a, b;
+	if (f == stdout)
+		return true;
+	return fstat(fileno(f), &a) == 0 && fstat(STDOUT_FILENO, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* Record with the trace open; returns the exit status. */
 static int record(struct recorder *rec, const struct record_opts *o, char **cmd)
 {
@@ -231,7 +243,7 @@ static int record(struct recorder *rec, const struct record_opts *o, char **cmd)
 	uint64_t wall;
 	/* The trace on stdout: COMMAND's stdout goes to stderr, to keep them apart. */
 	struct spawn_cfg cfg = {.interval_ns = o->interval_ns, .kill_after_ns = o->kill_after_ns,
-				.stdout_to_stderr = rec->f == stdout, .tick = tick, .arg = rec};
+				.stdout_to_stderr = is_stdout(rec->f), .tick = tick, .arg = rec};
 	sampler_start(&rec->smp);
 	if (cmd[0]) {
 		rc = spawn_run(cmd, &cfg, &started, &wall);

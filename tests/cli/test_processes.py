@@ -132,14 +132,18 @@ def kill_after_ends_a_command_that_ignores_the_signal(case):
 @test
 def record_to_stdout_keeps_the_commands_stdout_out_of_the_trace(case):
     with tree() as t:
-        p = start(t, "record", "-o", "-", "-i", "10", "--", "sh", "-c",
-                  "sleep 0.05; echo hello from the command; sleep 0.05", stdout=subprocess.PIPE)
-        out, err = p.communicate(timeout=TIMEOUT_S)
-    rows = list(csv.reader(io.StringIO(out.decode())))
-    case.eq(p.returncode, 0, f"exit status; stderr {err}")
-    case.check(len(rows) > 2, f"rows: {rows}")
-    case.eq([r for r in rows if len(r) != 5], [], "lines of stdout that are not trace rows")
-    case.has(err.decode(), "hello from the command", "the command's stdout went to stderr")
+        for out_arg in ("-", "/dev/stdout"):
+            p = start(t, "record", "-o", out_arg, "-i", "10", "--", "sh", "-c",
+                      "sleep 0.05; echo hello from the command; sleep 0.05",
+                      stdout=subprocess.PIPE)
+            out, err = p.communicate(timeout=TIMEOUT_S)
+            rows = list(csv.reader(io.StringIO(out.decode())))
+            case.eq(p.returncode, 0, f"-o {out_arg}: exit status; stderr {err}")
+            case.check(len(rows) > 2, f"-o {out_arg}: rows: {rows}")
+            case.eq([r for r in rows if len(r) != 5], [],
+                    f"-o {out_arg}: lines of stdout that are not trace rows")
+            case.has(err.decode(), "hello from the command",
+                     f"-o {out_arg}: the command's stdout went to stderr")
 
 
 @test
