@@ -145,8 +145,7 @@ static int show(joules_ctx *ctx, int n, bool json)
 	if (json) {
 		json_object_object_add(root, "gpus", arr);
 		json_object_object_add(root, "error", NULL);
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								  JSON_C_TO_STRING_NOSLASHESCAPE));
+		text_json_print(stdout, root);
 		json_object_put(root);
 	}
 	return CLI_EXIT_OK;
@@ -160,8 +159,7 @@ static int show_none(const joules_ctx *ctx, int n, bool json)
 		json_object *root = json_object_new_object();
 		json_object_object_add(root, "gpus", json_object_new_array());
 		json_object_object_add(root, "error", *why ? text_json(why) : NULL);
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								  JSON_C_TO_STRING_NOSLASHESCAPE));
+		text_json_print(stdout, root);
 		json_object_put(root);
 	} else if (n == 0) {
 		fputs("No NVIDIA GPU: ", stdout);

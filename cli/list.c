@@ -114,8 +114,7 @@ static int print_json(const joules_ctx *ctx, const struct joules_reading *r, siz
 		json_object_array_add(sources, src);
 	}
 	json_object_object_add(root, "sources", sources);
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_NOSLASHESCAPE));
+	text_json_print(stdout, root);
 	json_object_put(root);
 	return CLI_EXIT_OK;
 }

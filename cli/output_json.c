@@ -112,9 +112,7 @@ int output_json(const struct report *r, FILE *f)
 	if (r->baseline)
 		add(root, "totals_above_idle", totals_json(r, true, false));
 	add(root, "totals_missing", missing_json(r));
-	fprintf(f, "%s\n",
-		json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							     JSON_C_TO_STRING_NOSLASHESCAPE));
+	text_json_print(f, root);
 	json_object_put(root);
 	return output_status(f);
 }

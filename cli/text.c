@@ -134,3 +134,21 @@ json_object *text_json(const char *s)
 	free(clean);
 	return o;
 }
+
+void text_json_print(FILE *f, json_object *root)
+{
+	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								   JSON_C_TO_STRING_NOSLASHESCAPE);
+	/* Outside strings a document is ASCII, so these bytes are inside strings. */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == 0x7f) {
+			fputs("\\u007f", f);
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fprintf(f, "\\u%04x", p[1]);
+			p++;
+		} else {
+			fputc(*p, f);
+		}
+	}
+	fputc('\n', f);
+}

@@ -36,5 +36,11 @@ const char *text_show_cut(const char *s, char *buf, size_t len, int columns);
 const char *text_show(const char *s, char *buf, size_t len);
 /* A JSON string of s made valid UTF-8 (NULL only when out of memory). */
 json_object *text_json(const char *s);
+/*
+ * Write a JSON document, pretty, and a newline. json-c escapes U+0000-U+001F
+ * only; DEL and the C1 controls (U+0080-U+009F, which some terminals act on)
+ * are written as \u escapes too, so the document is the same data.
+ */
+void text_json_print(FILE *f, json_object *root);
 
 #endif

@@ -20,8 +20,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* More sensors than this in one trace is not a trace joules wrote. */
-#define TRACE_MAX_SERIES 256
+/* More sensors than this in one trace (a 2-socket 256-core amd_energy machine has 514) is not a trace joules wrote. */
+#define TRACE_MAX_SERIES 1024
 /* A longer line is not a trace row. */
 #define TRACE_MAX_LINE (1u << 20)
 

@@ -95,23 +95,33 @@ def bytes_that_are_not_utf8_never_reach_the_output(case):
     case.eq([s["name"] for s in sensors], ["caf-pkg"], "the stray bytes are dropped")
 
 
+def raw_controls(data):
+    """The C0 controls but newline, DEL, and the C1 controls (UTF-8 C2 80-9F) in data."""
+    c1 = [data[i:i + 2] for i in range(len(data) - 1) if data[i] == 0xc2 and 0x80 <= data[i + 1] <= 0x9f]
+    return sorted({bytes([b]) for b in data if b in CONTROL} | set(c1))
+
+
 @test
 def control_characters_are_escaped_on_terminals_and_in_csv(case):
-    name = b"pkg\x1b[31mred\x07\ttab"
+    name = b"pkg\x1b[31mred\x07\ttab\x7f\xc2\x9bz"
     with Tree() as t, scratch() as d:
         zone(t, "intel-rapl:0", name)
         table = run_bytes("list", root=t.root)
+        listed = run_bytes("list", "--json", root=t.root)
         report = run_bytes("run", "--", "true", root=t.root)
         out = every_output(case, t, d)
     for what, data in (("list", table.stdout), ("run's report", report.stderr),
+                       ("list --json", listed.stdout), ("run --json", out["json"].encode()),
                        ("run --csv", out["csv"].encode()), ("the trace", out["trace"].encode())):
-        raw = sorted({b for b in data if b in CONTROL})
-        case.eq(raw, [], f"{what}: raw control characters")
-    case.has(table.stdout.decode(), "pkg\\x1b[31mred\\x07\\x09tab", "list shows them escaped")
-    case.has(report.stderr.decode(), "rapl:pkg\\x1b[31mred\\x07\\x09tab", "run shows them escaped")
+        case.eq(raw_controls(data), [], f"{what}: raw control characters")
+    shown = "pkg\\x1b[31mred\\x07\\x09tab\\x7f\\x9bz"
+    case.has(table.stdout.decode(), shown, "list shows them escaped")
+    case.has(report.stderr.decode(), "rapl:" + shown, "run shows them escaped")
     # JSON escapes them its own way: the value is the name itself.
     case.eq([s["name"] for s in out["list"].get("sensors", [])], [name.decode()],
             "list --json gives the name as it is")
+    case.eq([s["name"] for s in json.loads(out["json"] or "{}").get("sensors", [])],
+            [name.decode()], "run --json too")
 
 
 @test
