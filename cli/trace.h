@@ -20,7 +20,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* More sensors than this in one trace (a 2-socket 256-core amd_energy machine has 514) is not a trace joules wrote. */
+/*
+ * More sensors than this in one trace is not a trace joules wrote (a
+ * two-socket machine with amd_energy has one per core: 258 for 2 × 128).
+ */
 #define TRACE_MAX_SERIES 1024
 /* A longer line is not a trace row. */
 #define TRACE_MAX_LINE (1u << 20)
