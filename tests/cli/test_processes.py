@@ -49,6 +49,16 @@ def gone(pid):
     return True
 
 
+def finish(p):
+    """p's exit status, or None when it still ran after TIMEOUT_S (then killed)."""
+    try:
+        return p.wait(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        return None
+
+
 def pid_of(path):
     wait_for(path)
     for _ in range(100):
@@ -75,9 +85,9 @@ def a_reader_that_goes_away_ends_the_command_not_joules(case):
         header = p.stdout.readline()
         cmd = pid_of(pidfile)
         p.stdout.close()  # as `head -1` does
-        rc = p.wait(timeout=TIMEOUT_S)
-        err = p.stderr.read().decode()
+        rc = finish(p)
         case.check(gone(cmd), "the command was left running")
+        err = p.stderr.read().decode()  # once the command, which shares it, is gone
     case.eq(header, b"time_s,sensor,watts,joules,total\n", "the header came")
     case.eq(rc, 1, f"exit status (not death by SIGPIPE); stderr {err}")
     case.has(err, "Broken pipe", "says why")
@@ -91,9 +101,9 @@ def the_command_dies_with_joules(case):
             p = start(t, *args, "--", *sleeper(pidfile))
             cmd = pid_of(pidfile)
             p.kill()
-            p.wait(timeout=TIMEOUT_S)
-            p.stderr.close()
+            finish(p)
             case.check(gone(cmd), f"{args[0]}: the command outlived joules (SIGKILL)")
+            p.stderr.close()
             os.unlink(pidfile)
 
 
@@ -107,9 +117,9 @@ def a_second_signal_kills_a_command_that_ignores_the_first(case):
         time.sleep(0.2)
         case.check(alive(cmd), "the command ignores SIGINT")
         p.send_signal(signal.SIGINT)
-        rc = p.wait(timeout=TIMEOUT_S)
-        p.stderr.close()
+        rc = finish(p)
         case.check(gone(cmd), "the command is gone")
+        p.stderr.close()
     case.eq(rc, 128 + signal.SIGKILL, "exit status: the command was killed")
 
 
@@ -121,9 +131,9 @@ def kill_after_ends_a_command_that_ignores_the_signal(case):
             p = start(t, *args, "--kill-after", "0.3", "--", *sleeper(pidfile, "TERM"))
             cmd = pid_of(pidfile)
             p.send_signal(signal.SIGTERM)
-            rc = p.wait(timeout=TIMEOUT_S)
-            err = p.stderr.read().decode()
+            rc = finish(p)
             case.check(gone(cmd), f"{args[0]}: the command is gone")
+            err = p.stderr.read().decode()
             case.eq(rc, 128 + signal.SIGKILL, f"{args[0]}: exit status; stderr {err}")
             case.has(err, "killing it (SIGKILL)", f"{args[0]}: says so")
             os.unlink(pidfile)
