@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Run a command as a shell would, ticking while it runs. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -228,6 +230,58 @@ static void enforce_stop(struct stopping *st, pid_t pid, const char *cmd, uint64
 	kill(pid, SIGKILL);
 }
 
+/* The children of joules now (the command's orphans, once joules is their subreaper); -1 on error. */
+static int kill_children(int sig, pid_t *killed, int most)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -1;
+	pid_t self = getpid();
+	int n = 0;
+	for (struct dirent *e; n < most && (e = readdir(d));) {
+		char path[64], stat[512];
+		pid_t pid = (pid_t)atoi(e->d_name);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, stat, sizeof stat - 1);
+		close(fd);
+		stat[len > 0 ? len : 0] = '\0';
+		/* "pid (comm) state ppid ...": comm may hold anything, so after the last ')'. */
+		const char *end = strrchr(stat, ')');
+		int ppid;
+		char state;
+		if (end && sscanf(end + 1, " %c %d", &state, &ppid) == 2 && ppid == self &&
+		    kill(pid, sig) == 0)
+			killed[n++] = pid;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * What the command left running when joules stopped it: its children, which
+ * the kernel hands to joules (a child subreaper) as their parents die. They
+ * are killed and reaped, round after round, until none is left, so that
+ * `record -o - -- sh -c 'a; b' | head -1` leaves nothing running.
+ */
+static void end_leftovers(void)
+{
+	pid_t killed[256];
+	for (int round = 0; round < 1000; round++) {
+		int n = kill_children(SIGKILL, killed, (int)(sizeof killed / sizeof killed[0]));
+		if (n <= 0)
+			return;
+		/* Once reaped, their own children are already joules's. */
+		for (int i = 0; i < n; i++)
+			while (waitpid(killed[i], NULL, 0) < 0 && errno == EINTR)
+				;
+	}
+}
+
 int spawn_run(char *const argv[], const struct spawn_cfg *cfg, int *started, uint64_t *wall_ns)
 {
 	struct saved sv;
@@ -238,6 +292,8 @@ int spawn_run(char *const argv[], const struct spawn_cfg *cfg, int *started, uin
 		fprintf(stderr, "joules: cannot start %s: %s\n", argv[0], strerror(errno));
 		return 126;
 	}
+	/* The command's orphans come to joules, to be ended with it (end_leftovers). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	uint64_t t0 = spawn_now_ns();
 	pid_t parent = getpid(), pid = fork();
 	if (pid == 0)
@@ -274,6 +330,8 @@ int spawn_run(char *const argv[], const struct spawn_cfg *cfg, int *started, uin
 		enforce_stop(&st, pid, argv[0], cfg->kill_after_ns);
 	}
 	*wall_ns = spawn_now_ns() - t0;
+	if (st.since || stop_count)
+		end_leftovers(); /* joules was told, or decided, to stop the command */
 	uninstall(&sv);
 	if (e)
 		return exec_failure(argv[0], e);

@@ -8,15 +8,16 @@
  * The command never outlives joules: it is killed (SIGKILL, through
  * PR_SET_PDEATHSIG) if joules dies first; a command that ignores the
  * signal that should stop it is killed by a second such signal, or
- * kill_after_ns after the first. joules itself ignores SIGPIPE, so a closed
- * output is a write error (EPIPE) it handles; the command gets the default.
+ * kill_after_ns after the first; once joules stopped it, what it left
+ * running (handed to joules, a child subreaper) is killed too. joules itself
+ * ignores SIGPIPE, so a closed output is a write error (EPIPE) it handles;
+ * the command gets the default.
  */
 #ifndef JOULES_CLI_SPAWN_H
 #define JOULES_CLI_SPAWN_H
 
-#include <stdint.h>
-
 #include <stdbool.h>
+#include <stdint.h>
 
 /* What a tick returns. */
 enum spawn_tick {

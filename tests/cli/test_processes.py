@@ -3,13 +3,15 @@
 """The command joules runs never outlives it: a reader that goes away
 (record -o - | head -1) ends it instead of killing joules by SIGPIPE; it is
 killed when joules is; a command that ignores the signal meant to stop it
-is killed by a second signal or after --kill-after. record -o - keeps the
+is killed by a second signal or after --kill-after, and what a command
+joules stopped left running is ended with it. record -o - keeps the
 command's stdout out of the trace; --baseline takes its value as perf
 options do."""
 import csv
 import io
 import json
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -105,6 +107,31 @@ def the_command_dies_with_joules(case):
             case.check(gone(cmd), f"{args[0]}: the command outlived joules (SIGKILL)")
             p.stderr.close()
             os.unlink(pidfile)
+
+
+@test
+def what_a_stopped_command_started_ends_with_it(case):
+    with tree() as t, scratch() as d:
+        pidfile = os.path.join(d, "pid")
+        inner = " ".join(shlex.quote(a) for a in sleeper(pidfile))
+        # The reader goes away: joules ends the command, a shell, and what it runs.
+        p = start(t, "record", "-o", "-", "-i", "20", "--", "sh", "-c", f"{inner}; true",
+                  stdout=subprocess.PIPE)
+        p.stdout.readline()
+        cmd = pid_of(pidfile)
+        p.stdout.close()
+        finish(p)
+        case.check(gone(cmd), "record: what the command started still runs")
+        p.stderr.close()
+        os.unlink(pidfile)
+        # A command that ignores SIGTERM, killed after --kill-after: what it runs too.
+        p = start(t, "run", "--kill-after", "0.3", "--", "sh", "-c",
+                  f"trap '' TERM; {inner}; true")
+        cmd = pid_of(pidfile)
+        p.send_signal(signal.SIGTERM)
+        finish(p)
+        case.check(gone(cmd), "run: what the command started still runs")
+        p.stderr.close()
 
 
 @test
