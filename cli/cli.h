@@ -16,6 +16,7 @@ int cli_list(int argc, char **argv);
 int cli_gpu(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_record(int argc, char **argv);
+int cli_top(int argc, char **argv);
 #ifdef JOULES_HAVE_PLOT
 int cli_plot(int argc, char **argv);
 #endif

@@ -24,6 +24,7 @@ static const char usage[] =
 	"  run      run a command and report the energy it used (like perf stat)\n"
 	"  record   write a power trace (CSV) while a command runs\n"
 	"  plot     draw a recorded trace to PNG or SVG\n"
+	"  top      watch every sensor's power and energy live\n"
 	"\n"
 	"Run 'joules COMMAND --help' for a command's options.\n"
 	"\n"
@@ -120,6 +121,7 @@ static const struct command commands[] = {
 	{"run", cli_run},
 	{"record", cli_record},
 	{"plot", cli_plot},
+	{"top", cli_top},
 };
 
 static int dispatch(int argc, char **argv)

@@ -95,6 +95,9 @@ static json_object *sensor_json(const joules_ctx *ctx, size_t i, const struct jo
 		json_object_object_add(o, "method", text_json(integration_method(
 							  s, method, sizeof method)));
 	}
+	/* Through joulesd's shared page, or read by this process itself. */
+	json_object_object_add(o, "via", json_object_new_string(
+		(s->flags & JOULES_SENSOR_VIA_DAEMON) ? "daemon" : "direct"));
 	return o;
 }
 

@@ -47,10 +47,10 @@ static void total_row(const struct report *r, int t, FILE *f)
 	bool idle = tr->known && r->baseline && tr->above_idle_j.n;
 	char why[JOULES_ID_LEN + 64] = "";
 	if (!tr->measured)
-		snprintf(why, sizeof why, "no %s sensor", total_names[t]);
+		snprintf(why, sizeof why, "no %s sensor", joules_total_name(t));
 	else if (!tr->known)
 		snprintf(why, sizeof why, "%s was not measured", tr->missing);
-	fprintf(f, "total:%s,%s,total,%s", total_names[t], total_names[t],
+	fprintf(f, "total:%s,%s,total,%s", joules_total_name(t), joules_total_name(t),
 		tr->known ? "true" : "false");
 	number(f, tr->known, tr->j.mean);
 	number(f, tr->known && tr->j.n > 1, acc_sd(&tr->j));
@@ -69,7 +69,7 @@ int output_csv(const struct report *r, FILE *f)
 	for (size_t i = 0; i < r->n; i++)
 		if (r->sensors[i].selected)
 			sensor_row(r, i, f);
-	for (int t = 0; t < N_TOTALS; t++)
+	for (int t = 0; t < JOULES_TOTALS; t++)
 		total_row(r, t, f);
 	return output_status(f);
 }

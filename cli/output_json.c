@@ -35,7 +35,7 @@ static json_object *sensor_json(const struct report *r, size_t i)
 	add(o, "source", text_json(js->source));
 	add(o, "device", text_json(js->device));
 	add(o, "parent", parent ? text_json(parent->id) : NULL);
-	add(o, "counted_in", s->total != TOTAL_NONE ? json_object_new_string(total_names[s->total]) : NULL);
+	add(o, "counted_in", s->total >= 0 ? json_object_new_string(joules_total_name(s->total)) : NULL);
 	/* A reset counter was readable; its energy over the run is what is unknown. */
 	add(o, "readable", json_object_new_boolean(s->status == 0 || s->status == JOULES_ERR_RESET));
 	if (s->status) {
@@ -60,10 +60,10 @@ static json_object *totals_json(const struct report *r, bool above_idle, bool st
 {
 	json_object *o = json_object_new_object();
 	char key[64];
-	for (int t = 0; t < N_TOTALS; t++) {
+	for (int t = 0; t < JOULES_TOTALS; t++) {
 		const struct total_report *tr = &r->totals[t];
 		const struct acc *a = above_idle ? &tr->above_idle_j : &tr->j;
-		snprintf(key, sizeof key, "%s_j", total_names[t]);
+		snprintf(key, sizeof key, "%s_j", joules_total_name(t));
 		bool known = tr->known && a->n > 0;
 		add(o, key, known ? json_object_new_double(stddev ? acc_sd(a) : a->mean) : NULL);
 	}
@@ -75,15 +75,15 @@ static json_object *missing_json(const struct report *r)
 {
 	json_object *o = json_object_new_object();
 	char why[JOULES_ID_LEN + 64];
-	for (int t = 0; t < N_TOTALS; t++) {
+	for (int t = 0; t < JOULES_TOTALS; t++) {
 		const struct total_report *tr = &r->totals[t];
 		if (tr->known)
 			continue;
 		if (tr->measured)
 			snprintf(why, sizeof why, "%s was not measured", tr->missing);
 		else
-			snprintf(why, sizeof why, "no %s sensor", total_names[t]);
-		add(o, total_names[t], text_json(why));
+			snprintf(why, sizeof why, "no %s sensor", joules_total_name(t));
+		add(o, joules_total_name(t), text_json(why));
 	}
 	return o;
 }

@@ -53,8 +53,7 @@ static void sensor_line(const struct report *r, size_t i, int w, FILE *f)
 		else
 			fprintf(f, " %10.3f %12.6f", s->idle_w, s->above_idle_j.mean);
 	}
-	if (s->total == TOTAL_NONE && js->parent >= 0 && s->selected &&
-	    total_of_kind(js->kind) != TOTAL_NONE) {
+	if (s->total < 0 && js->parent >= 0 && s->selected && joules_kind_total(js->kind) >= 0) {
 		fputs("  (inside ", f);
 		text_put(f, joules_sensor(r->ctx, (size_t)js->parent)->id);
 		fputc(')', f);
@@ -68,9 +67,9 @@ static void total_line(const struct report *r, int t, int w, FILE *f)
 {
 	const struct total_report *tr = &r->totals[t];
 	/* "total " and the name span the SENSOR and KIND columns. */
-	fprintf(f, "  total %-*s", w + 8, total_names[t]);
+	fprintf(f, "  total %-*s", w + 8, joules_total_name(t));
 	if (!tr->measured) {
-		fprintf(f, "  not measured (no %s sensor)\n", total_names[t]);
+		fprintf(f, "  not measured (no %s sensor)\n", joules_total_name(t));
 		return;
 	}
 	if (!tr->known) {
@@ -115,7 +114,7 @@ int output_text(const struct report *r, FILE *f)
 	if (!any)
 		fputs("  (no energy sensors here: 'joules list' shows what was looked for)\n", f);
 	fputc('\n', f);
-	for (int t = 0; t < N_TOTALS; t++)
+	for (int t = 0; t < JOULES_TOTALS; t++)
 		total_line(r, t, w, f);
 	if (failed) {
 		fputs("\n Not measured:\n", f);

@@ -16,7 +16,6 @@
 #include "select.h"
 #include "spawn.h"
 #include "text.h"
-#include "totals.h"
 
 static const char usage[] =
 	"Usage: joules record -o FILE [OPTIONS] [--] COMMAND [ARGS...]\n"
@@ -120,7 +119,7 @@ static int write_rows(struct recorder *rec, const struct joules_reading *a,
 		if (!rec->selected[i])
 			continue;
 		const struct joules_sensor *js = joules_sensor(s->ctx, i);
-		int total = total_counted(s->ctx, rec->selected, i);
+		int total = joules_total_of(s->ctx, (const uint8_t *)rec->selected, i);
 		uint64_t uj = 0;
 		double w = 0;
 		bool known = !s->failed[i] && sampler_watts(&a[i], &b[i], &w) &&
@@ -133,7 +132,7 @@ static int write_rows(struct recorder *rec, const struct joules_reading *a,
 		fputc(',', rec->f);
 		csv_number(rec->f, known, (double)uj / 1e6);
 		fputc(',', rec->f);
-		csv_field(rec->f, total == TOTAL_NONE ? "" : total_names[total]);
+		csv_field(rec->f, total < 0 ? "" : joules_total_name(total));
 		fputc('\n', rec->f);
 		warn_failed(rec, i, t);
 	}
@@ -267,7 +266,7 @@ static int record_with(joules_ctx *ctx, const struct record_opts *o, char **cmd)
 	struct recorder rec = {.path = o->output, .selected = selected, .has_command = cmd[0] != NULL};
 	int rc = CLI_EXIT_FAILURE;
 	rec.warned = calloc(n ? n : 1, sizeof *rec.warned);
-	if (!selected || !rec.warned || sampler_init(&rec.smp, ctx, o->interval_ns) < 0) {
+	if (!selected || !rec.warned || sampler_init(&rec.smp, ctx) < 0) {
 		fputs("joules record: out of memory\n", stderr);
 		goto out;
 	}

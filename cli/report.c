@@ -2,6 +2,7 @@
 /* Gathering runs into per-sensor and per-total figures. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,15 +24,16 @@ double acc_sd(const struct acc *a)
 int report_init(struct report *r, const joules_ctx *ctx, const bool *selected)
 {
 	size_t n = joules_sensor_count(ctx);
-	*r = (struct report){.ctx = ctx, .n = n};
+	*r = (struct report){.ctx = ctx, .n = n, .selected = selected};
 	r->sensors = calloc(n ? n : 1, sizeof *r->sensors);
 	if (!r->sensors)
 		return JOULES_ERR_NOMEM;
 	for (size_t i = 0; i < n; i++) {
 		struct sensor_report *s = &r->sensors[i];
 		s->selected = selected[i];
-		s->total = selected[i] ? total_counted(ctx, selected, i) : TOTAL_NONE;
-		if (s->total != TOTAL_NONE)
+		/* bool and uint8_t are both one byte; unsigned char may read any object. */
+		s->total = joules_total_of(ctx, (const uint8_t *)selected, i);
+		if (s->total >= 0)
 			r->totals[s->total].measured = r->totals[s->total].known = true;
 	}
 	return 0;
@@ -43,68 +45,77 @@ void report_free(struct report *r)
 	r->sensors = NULL;
 }
 
-void report_set_baseline(struct report *r, const struct sampler *s, double seconds)
+/* The region measured sensor i's energy over the whole run. */
+static bool whole(const struct joules_region_sensor *p)
+{
+	return (p->flags & JOULES_REGION_HAS_ENERGY) &&
+	       (p->state == JOULES_REGION_OK || p->state == JOULES_REGION_GAP);
+}
+
+void report_set_baseline(struct report *r, const struct joules_region_sensor *per, double seconds)
 {
 	r->baseline = true;
 	r->baseline_s = seconds;
 	for (size_t i = 0; i < r->n; i++) {
-		struct sensor_result res;
-		sampler_result(s, i, &res);
-		r->sensors[i].idle_status = res.status;
-		r->sensors[i].idle_w = res.mean_w;
+		r->sensors[i].idle_status = whole(&per[i]) ? 0 : per[i].error ? per[i].error
+									       : JOULES_ERR_IO;
+		r->sensors[i].idle_w = per[i].mean_w;
 	}
 }
 
-/* A sensor's first failure marks it, and every total it adds to, unknown. */
-static void fail(struct report *r, size_t i, const struct sensor_result *res)
+/* A sensor's first failure marks it unknown. */
+static void fail(struct report *r, size_t i, const struct joules_region_sensor *p)
 {
 	struct sensor_report *s = &r->sensors[i];
-	if (!s->status) {
-		s->status = res->status;
-		snprintf(s->reason, sizeof s->reason, "%s", res->reason);
-	}
-	if (s->total != TOTAL_NONE && r->totals[s->total].known) {
-		r->totals[s->total].known = false;
-		r->totals[s->total].missing = joules_sensor(r->ctx, i)->id;
-	}
+	if (s->status)
+		return;
+	s->status = p->error ? p->error : JOULES_ERR_IO;
+	snprintf(s->reason, sizeof s->reason, "%s",
+		 p->reason[0] ? p->reason : joules_strerror(s->status));
 }
 
-void report_add_run(struct report *r, const struct sampler *smp, uint64_t wall_ns, int exit_status)
+int report_add_run(struct report *r, const struct joules_region_sensor *per, uint64_t wall_ns,
+		   int exit_status)
 {
-	double sum[N_TOTALS] = {0}, above[N_TOTALS] = {0};
-	bool idle_known[N_TOTALS] = {true, true, true, true};
+	struct joules_region_total tot[JOULES_TOTALS];
+	int rc = joules_region_totals(r->ctx, (const uint8_t *)r->selected, per, r->n, tot);
+	if (rc < 0)
+		return rc;
 	acc_add(&r->duration_s, (double)wall_ns / 1e9);
 	r->exit_status = exit_status;
 	for (size_t i = 0; i < r->n; i++) {
 		struct sensor_report *s = &r->sensors[i];
+		const struct joules_region_sensor *p = &per[i];
 		if (!s->selected)
 			continue;
-		struct sensor_result res;
-		sampler_result(smp, i, &res);
-		if (res.status) {
-			fail(r, i, &res);
+		if (!whole(p)) {
+			fail(r, i, p);
 			continue;
 		}
-		acc_add(&s->energy_j, res.energy_j);
-		acc_add(&s->mean_w, res.mean_w);
-		acc_add(&s->peak_w, res.peak_w);
-		s->wraps += res.wraps;
-		double extra = res.energy_j - s->idle_w * res.seconds;
-		if (r->baseline && s->idle_status == 0)
-			acc_add(&s->above_idle_j, extra);
-		if (s->total == TOTAL_NONE)
-			continue;
-		sum[s->total] += res.energy_j;
-		above[s->total] += extra;
-		idle_known[s->total] &= s->idle_status == 0;
+		acc_add(&s->energy_j, (double)p->energy_uj / 1e6);
+		acc_add(&s->mean_w, p->mean_w);
+		acc_add(&s->peak_w, p->peak_w);
+		s->wraps += p->wraps;
+		if (r->baseline && (p->flags & JOULES_REGION_HAS_IDLE))
+			acc_add(&s->above_idle_j, (double)p->above_idle_uj / 1e6);
 	}
-	for (int t = 0; t < N_TOTALS; t++) {
-		if (!r->totals[t].known)
+	/* A total that could not be given once stays unknown, naming the sensor. */
+	for (int t = 0; t < JOULES_TOTALS; t++) {
+		struct total_report *tr = &r->totals[t];
+		if (!tr->known)
 			continue;
-		acc_add(&r->totals[t].j, sum[t]);
-		if (r->baseline && idle_known[t])
-			acc_add(&r->totals[t].above_idle_j, above[t]);
+		if (!(tot[t].flags & JOULES_REGION_HAS_ENERGY)) {
+			tr->known = false;
+			tr->missing = tot[t].missing >= 0
+					      ? joules_sensor(r->ctx, (size_t)tot[t].missing)->id
+					      : joules_total_name(t);
+			continue;
+		}
+		acc_add(&tr->j, (double)tot[t].energy_uj / 1e6);
+		if (r->baseline && (tot[t].flags & JOULES_REGION_HAS_IDLE))
+			acc_add(&tr->above_idle_j, (double)tot[t].above_idle_uj / 1e6);
 	}
+	return 0;
 }
 
 int output_status(FILE *f)

@@ -13,8 +13,6 @@
 #include <stdio.h>
 
 #include "joules.h"
-#include "sampler.h"
-#include "totals.h"
 
 /* A running mean and variance (Welford): stable for any number of runs. */
 struct acc {
@@ -27,7 +25,7 @@ double acc_sd(const struct acc *a);
 
 struct sensor_report {
 	bool selected;
-	int total;  /* the total it adds to, or TOTAL_NONE */
+	int total;  /* the total it adds to (enum joules_total), or -1 */
 	int status; /* 0, or why its energy is not known (first failure) */
 	char reason[JOULES_REASON_LEN];
 	struct acc energy_j, mean_w, peak_w, above_idle_j;
@@ -45,6 +43,7 @@ struct total_report {
 
 struct report {
 	const joules_ctx *ctx;
+	const bool *selected;
 	char *const *command;
 	int command_argc;
 	unsigned runs_asked;
@@ -54,15 +53,19 @@ struct report {
 	double baseline_s;
 	size_t n;
 	struct sensor_report *sensors;
-	struct total_report totals[N_TOTALS];
+	struct total_report totals[JOULES_TOTALS];
 };
 
 int report_init(struct report *r, const joules_ctx *ctx, const bool *selected);
 void report_free(struct report *r);
-/* The baseline's sampler: idle power per sensor. */
-void report_set_baseline(struct report *r, const struct sampler *s, double seconds);
-/* One run of the command: its sampler, wall time and exit status. */
-void report_add_run(struct report *r, const struct sampler *s, uint64_t wall_ns, int exit_status);
+/* The baseline region's result (every sensor): idle power per sensor. */
+void report_set_baseline(struct report *r, const struct joules_region_sensor *per, double seconds);
+/*
+ * One run of the command: its region's result per sensor (every sensor),
+ * its wall time and exit status.
+ */
+int report_add_run(struct report *r, const struct joules_region_sensor *per, uint64_t wall_ns,
+		   int exit_status);
 
 /*
  * The formats; each sets errno to 0, writes, and returns output_status(f):

@@ -10,7 +10,6 @@
 #include "cli.h"
 #include "options.h"
 #include "report.h"
-#include "sampler.h"
 #include "select.h"
 #include "spawn.h"
 #include "text.h"
@@ -60,7 +59,8 @@ static const char usage[] =
 	"Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to joules are passed on to\n"
 	"COMMAND (Ctrl-C reaches it directly); joules reports once it has ended. A\n"
 	"second such signal, or --kill-after seconds without COMMAND ending, kills it\n"
-	"(SIGKILL). COMMAND never outlives joules: if joules is killed, so is COMMAND.\n"
+	"(SIGKILL), and what it left running. COMMAND never outlives joules: if joules\n"
+	"is killed, so is COMMAND.\n"
 	"\n"
 	"Exit status: COMMAND's (128 + N when signal N ended it); 127 when it was not\n"
 	"found, 126 when it could not be executed; 1 when joules itself failed,\n"
@@ -151,46 +151,74 @@ static int parse(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-static enum spawn_tick tick(void *arg)
+/* Waiting for COMMAND (or the baseline), with no tick: the library samples. */
+static struct spawn_cfg spawn_cfg(const struct run_opts *o)
 {
-	sampler_tick(arg);
-	return SPAWN_GO_ON;
+	return (struct spawn_cfg){.interval_ns = o->interval_ns, .kill_after_ns = o->kill_after_ns};
 }
 
-static struct spawn_cfg spawn_cfg(const struct run_opts *o, struct sampler *smp)
-{
-	return (struct spawn_cfg){.interval_ns = o->interval_ns, .kill_after_ns = o->kill_after_ns,
-				  .tick = tick, .arg = smp};
-}
+/* joules_settle() makes a reading final within ~1 s whatever happens. */
+#define SETTLE_WAIT_MS 1100u
 
-static int baseline(struct report *rep, struct sampler *smp, const struct run_opts *o)
+/*
+ * End region `id` with its readings settled (GPUs: their last ~20-60 ms
+ * arrive late) into per[0..n-1]; 0, or -1 after saying why.
+ */
+static int end_region(joules_ctx *ctx, int id, struct joules_region_sensor *per, size_t n)
 {
-	struct spawn_cfg cfg = spawn_cfg(o, smp);
-	sampler_start(smp);
-	int rc = spawn_wait(o->baseline_ns, &cfg);
-	sampler_tick(smp);
-	sampler_finish(smp);
+	int rc = joules_region_end(ctx, id, SETTLE_WAIT_MS, NULL, per, n);
+	while (rc == 1) /* final at the latest 1.1 s after the end */
+		rc = joules_region_finish(ctx, id, SETTLE_WAIT_MS, NULL, per, n);
 	if (rc == 0)
-		report_set_baseline(rep, smp, (double)o->baseline_ns / 1e9);
+		return 0;
+	fprintf(stderr, "joules run: cannot end the measurement: %s\n", joules_last_error(ctx));
+	return -1;
+}
+
+static int baseline(joules_ctx *ctx, struct report *rep, struct joules_region_sensor *per,
+		    const struct run_opts *o)
+{
+	int id;
+	if (joules_region_begin(ctx, "baseline", &id) < 0) {
+		fprintf(stderr, "joules run: cannot start the baseline: %s\n", joules_last_error(ctx));
+		return CLI_EXIT_FAILURE;
+	}
+	struct spawn_cfg cfg = spawn_cfg(o);
+	int rc = spawn_wait(o->baseline_ns, &cfg);
+	if (end_region(ctx, id, per, rep->n) < 0)
+		return CLI_EXIT_FAILURE;
+	if (rc == 0) {
+		report_set_baseline(rep, per, (double)o->baseline_ns / 1e9);
+		/* Regions from now on report the energy above it. */
+		if (joules_baseline_from_region(ctx, per, rep->n) < 0)
+			return CLI_EXIT_FAILURE;
+	}
 	return rc;
 }
 
 /* The runs; returns the last exit status, or -status when COMMAND never started. */
-static int measure(struct report *rep, struct sampler *smp, const struct run_opts *o,
-		   char **cmd)
+static int measure(joules_ctx *ctx, struct report *rep, struct joules_region_sensor *per,
+		   const struct run_opts *o, char **cmd)
 {
 	int status = 0;
-	struct spawn_cfg cfg = spawn_cfg(o, smp);
+	struct spawn_cfg cfg = spawn_cfg(o);
 	for (unsigned run = 0; run < o->repeat; run++) {
-		int started;
+		int started, id;
 		uint64_t wall;
-		sampler_start(smp);
+		if (joules_region_begin(ctx, cmd[0], &id) < 0) {
+			fprintf(stderr, "joules run: cannot start measuring: %s\n",
+				joules_last_error(ctx));
+			return -CLI_EXIT_FAILURE;
+		}
 		status = spawn_run(cmd, &cfg, &started, &wall);
-		sampler_tick(smp);
-		sampler_finish(smp);
+		if (end_region(ctx, id, per, rep->n) < 0)
+			return -CLI_EXIT_FAILURE;
 		if (!started)
 			return -status;
-		report_add_run(rep, smp, wall, status);
+		if (report_add_run(rep, per, wall, status) < 0) {
+			fputs("joules run: cannot total the sensors\n", stderr);
+			return -CLI_EXIT_FAILURE;
+		}
 		if (status != 0)
 			break;
 	}
@@ -216,24 +244,29 @@ static int run_with(joules_ctx *ctx, const struct run_opts *o, char **cmd, int n
 {
 	size_t n = joules_sensor_count(ctx);
 	bool *selected = calloc(n ? n : 1, sizeof *selected);
-	struct sampler smp = {0};
+	struct joules_region_sensor *per = calloc(n ? n : 1, sizeof *per);
 	struct report rep = {0};
 	int rc = CLI_EXIT_FAILURE;
 	if (selected && select_sensors(ctx, o->sensors, selected, "run") < 0) {
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
-	if (!selected || sampler_init(&smp, ctx, o->interval_ns) < 0 ||
-	    report_init(&rep, ctx, selected) < 0) {
+	if (!selected || !per || report_init(&rep, ctx, selected) < 0) {
 		fputs("joules run: out of memory\n", stderr);
 		goto out;
 	}
 	rep.command = cmd;
 	rep.command_argc = ncmd;
 	rep.runs_asked = o->repeat;
-	if (o->baseline_ns && (rc = baseline(&rep, &smp, o)) != 0)
+	/* Peaks and wraps: the library's sampler thread, shortened to see every wrap. */
+	uint64_t us = o->interval_ns / 1000u;
+	if (joules_sampler_start(ctx, us > UINT32_MAX ? UINT32_MAX : (uint32_t)us, 0) < 0) {
+		fprintf(stderr, "joules run: cannot start the sampler: %s\n", joules_last_error(ctx));
 		goto out;
-	rc = measure(&rep, &smp, o, cmd);
+	}
+	if (o->baseline_ns && (rc = baseline(ctx, &rep, per, o)) != 0)
+		goto out;
+	rc = measure(ctx, &rep, per, o, cmd);
 	if (rc < 0) {
 		rc = -rc;
 		goto out;
@@ -242,7 +275,7 @@ static int run_with(joules_ctx *ctx, const struct run_opts *o, char **cmd, int n
 		rc = CLI_EXIT_FAILURE;
 out:
 	report_free(&rep);
-	sampler_free(&smp);
+	free(per);
 	free(selected);
 	return rc;
 }
@@ -261,9 +294,6 @@ int cli_run(int argc, char **argv)
 		joules_close(ctx);
 		return CLI_EXIT_FAILURE;
 	}
-	uint64_t most = sampler_max_interval_ns(ctx);
-	if (most && o.interval_ns > most)
-		o.interval_ns = most;
 	rc = run_with(ctx, &o, argv + optind, argc - optind, out);
 	joules_close(ctx);
 	if (out != stderr && fclose(out) != 0 && rc == 0) {

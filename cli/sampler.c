@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* One measurement's snapshots: peaks, wraps and failures between first and last. */
+/* joules record's snapshots and the first failure of each sensor. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,27 +24,17 @@ uint64_t sampler_max_interval_ns(const joules_ctx *ctx)
 	return best;
 }
 
-int sampler_init(struct sampler *s, joules_ctx *ctx, uint64_t interval_ns)
+int sampler_init(struct sampler *s, joules_ctx *ctx)
 {
 	size_t n = joules_sensor_count(ctx), m = n ? n : 1;
 	*s = (struct sampler){.ctx = ctx, .n = n};
-	/*
-	 * A window much shorter than the tick (the last snapshot, taken when
-	 * the command exits just after a tick) would turn one counter update
-	 * into a false spike, so peaks are taken over at least half a tick.
-	 */
-	s->min_window_ns = interval_ns / 2;
 	s->first = calloc(m, sizeof *s->first);
 	s->older = calloc(m, sizeof *s->older);
 	s->prev = calloc(m, sizeof *s->prev);
 	s->cur = calloc(m, sizeof *s->cur);
-	s->ref = calloc(m, sizeof *s->ref);
-	s->peak_w = calloc(m, sizeof *s->peak_w);
-	s->wraps = calloc(m, sizeof *s->wraps);
 	s->failed = calloc(m, sizeof *s->failed);
 	s->reasons = calloc(m, JOULES_REASON_LEN);
-	if (!s->first || !s->older || !s->prev || !s->cur || !s->ref || !s->peak_w || !s->wraps ||
-	    !s->failed || !s->reasons) {
+	if (!s->first || !s->older || !s->prev || !s->cur || !s->failed || !s->reasons) {
 		sampler_free(s);
 		return JOULES_ERR_NOMEM;
 	}
@@ -57,9 +47,6 @@ void sampler_free(struct sampler *s)
 	free(s->older);
 	free(s->prev);
 	free(s->cur);
-	free(s->ref);
-	free(s->peak_w);
-	free(s->wraps);
 	free(s->failed);
 	free(s->reasons);
 	*s = (struct sampler){0};
@@ -80,15 +67,12 @@ void sampler_start(struct sampler *s)
 {
 	joules_read(s->ctx, s->first, s->n);
 	for (size_t i = 0; i < s->n; i++) {
-		s->peak_w[i] = -1;
-		s->wraps[i] = 0;
 		s->failed[i] = 0;
 		note(s, i, &s->first[i]);
 	}
 	memcpy(s->older, s->first, s->n * sizeof *s->first);
 	memcpy(s->prev, s->first, s->n * sizeof *s->first);
 	memcpy(s->cur, s->first, s->n * sizeof *s->first);
-	memcpy(s->ref, s->first, s->n * sizeof *s->first);
 	s->samples = 1;
 }
 
@@ -110,50 +94,26 @@ static void settle(struct sampler *s, struct joules_reading *r, uint64_t wait_ns
 	}
 }
 
-/* Close a peak window at reading r when it is long enough and final. */
-static void update_peak(struct sampler *s, size_t i, const struct joules_reading *r)
-{
-	uint64_t uj;
-	if (r->time_ns - s->ref[i].time_ns < s->min_window_ns ||
-	    (r->flags & JOULES_READING_PROVISIONAL) ||
-	    (s->ref[i].flags & JOULES_READING_PROVISIONAL))
-		return;
-	if (joules_delta(&s->ref[i], r, &uj) == 0) {
-		double w = (double)uj / 1e6 / ((double)(r->time_ns - s->ref[i].time_ns) / NS_PER_S);
-		if (w > s->peak_w[i])
-			s->peak_w[i] = w;
-	}
-	s->ref[i] = *r;
-}
-
 void sampler_tick(struct sampler *s)
 {
 	memcpy(s->older, s->prev, s->n * sizeof *s->prev);
 	memcpy(s->prev, s->cur, s->n * sizeof *s->cur);
 	joules_read(s->ctx, s->cur, s->n);
 	s->samples++;
-	/* Peaks trail by a tick: the previous reading has settled by now. */
+	/* Rows trail by a tick: the previous reading has settled by now. */
 	settle(s, s->first, 0);
-	settle(s, s->ref, 0);
 	settle(s, s->older, 0);
 	settle(s, s->prev, 0);
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = 0; i < s->n; i++)
 		note(s, i, &s->cur[i]);
-		if (s->cur[i].flags & JOULES_READING_WRAPPED)
-			s->wraps[i]++;
-		update_peak(s, i, &s->prev[i]);
-	}
 }
 
 void sampler_finish(struct sampler *s)
 {
 	settle(s, s->first, SETTLE_WAIT_NS);
-	settle(s, s->ref, SETTLE_WAIT_NS);
 	settle(s, s->older, SETTLE_WAIT_NS);
 	settle(s, s->prev, SETTLE_WAIT_NS);
 	settle(s, s->cur, SETTLE_WAIT_NS);
-	for (size_t i = 0; i < s->n; i++)
-		update_peak(s, i, &s->cur[i]);
 }
 
 bool sampler_watts(const struct joules_reading *a, const struct joules_reading *b,
@@ -164,29 +124,4 @@ bool sampler_watts(const struct joules_reading *a, const struct joules_reading *
 		return false;
 	*watts = (double)uj / 1e6 / ((double)(b->time_ns - a->time_ns) / NS_PER_S);
 	return true;
-}
-
-void sampler_result(const struct sampler *s, size_t i, struct sensor_result *out)
-{
-	const struct joules_reading *a = &s->first[i], *b = &s->cur[i];
-	uint64_t uj = 0;
-	*out = (struct sensor_result){.wraps = s->wraps[i]};
-	out->status = s->failed[i] ? s->failed[i] : joules_delta(a, b, &uj);
-	if (out->status == JOULES_ERR_RESET)
-		out->reason = "the counter was reset during the measurement (a driver reload?), "
-			      "so its energy is not known; measure again";
-	else if (out->status)
-		out->reason = s->failed[i] ? s->reasons + i * JOULES_REASON_LEN
-					   : joules_strerror(out->status);
-	if (out->status)
-		return;
-	out->energy_j = (double)uj / 1e6;
-	out->seconds = (double)(b->time_ns - a->time_ns) / NS_PER_S;
-	out->mean_w = out->seconds > 0 ? out->energy_j / out->seconds : 0;
-	/*
-	 * The peak is at least the mean: when no window was long enough (a
-	 * very short command), or the short tail after the last window drew
-	 * the most, the mean is the best bound known.
-	 */
-	out->peak_w = s->peak_w[i] > out->mean_w ? s->peak_w[i] : out->mean_w;
 }

@@ -7,13 +7,12 @@
 #include "cli.h"
 #include "select.h"
 #include "text.h"
-#include "totals.h"
 
 static bool matches(const struct joules_sensor *s, const char *item)
 {
-	int t = total_of_kind(s->kind);
+	int t = joules_kind_total(s->kind);
 	return strcmp(item, s->id) == 0 || strcmp(item, joules_kind_name(s->kind)) == 0 ||
-	       (t != TOTAL_NONE && strcmp(item, total_names[t]) == 0) ||
+	       (t >= 0 && strcmp(item, joules_total_name(t)) == 0) ||
 	       fnmatch(item, s->id, 0) == 0 || fnmatch(item, s->name, 0) == 0;
 }
 

@@ -24,7 +24,7 @@ _joules()
 		fi
 	done
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W 'list gpu run record plot --help --version' -- "$cur"))
+		COMPREPLY=($(compgen -W 'list gpu run record plot top --help --version' -- "$cur"))
 		return
 	fi
 
@@ -41,6 +41,12 @@ _joules()
 			*) _command_offset $j; return ;;
 			esac
 		done
+	fi
+
+	# joules top orders its rows by one of these.
+	if [[ $cmd == top && ( $prev == -s || $prev == --sort ) ]]; then
+		COMPREPLY=($(compgen -W 'kind power energy name' -- "$cur"))
+		return
 	fi
 
 	case $prev in
@@ -73,6 +79,7 @@ _joules()
 	run) opts='-e --sensors -i --interval -r --repeat --baseline --json --csv -o --output --kill-after --help --' ;;
 	record) opts='-o --output -e --sensors -i --interval --duration --kill-after --help --' ;;
 	plot) opts='-o --output -m --mark -t --title -s --size --help' ;;
+	top) opts='-i --interval -s --sort --once --help' ;;
 	*) opts='--help' ;;
 	esac
 	if [[ $cur == -* ]]; then

@@ -58,7 +58,7 @@ extern "C" {
 #endif
 
 #define JOULES_VERSION_MAJOR 0
-#define JOULES_VERSION_MINOR 1
+#define JOULES_VERSION_MINOR 2
 #define JOULES_VERSION_PATCH 0
 
 /* Error codes. Their numbers never change; new ones are only appended. */
@@ -91,6 +91,8 @@ enum joules_kind {
 /* joules_sensor.flags */
 #define JOULES_SENSOR_READABLE 0x1u   /* readings succeed for this caller */
 #define JOULES_SENSOR_INTEGRATED 0x2u /* energy integrated from power samples */
+/* Read through joulesd's shared page, not directly (`source` names the daemon's source). */
+#define JOULES_SENSOR_VIA_DAEMON 0x4u
 
 #define JOULES_ID_LEN 64
 #define JOULES_NAME_LEN 64
@@ -131,7 +133,10 @@ struct joules_sensor {
 	/*
 	 * Other sources that expose this same domain, which joules did not
 	 * use so as not to count it twice: "perf", "powercap (unreadable)",
-	 * or "" when none.
+	 * "perf, hwmon" (comma-separated; "..." ends a list that does not
+	 * fit), or "" when none. The reader is chosen by the domain model
+	 * (docs/design.md): readable first, then a counter over integrated
+	 * power, then the cheaper read.
 	 */
 	char also[JOULES_SOURCE_LEN * 2];
 };
@@ -175,9 +180,64 @@ JOULES_API const char *joules_kind_name(int kind);
  * replaces "/sys" for every sysfs access; NULL means $JOULES_SYSFS_ROOT if
  * set, else "/sys". Sensors that this caller cannot read are still listed
  * (see joules_sensor.reason). Finding no sensor at all is not an error.
- * On failure *ret is NULL and the code is returned.
+ * On failure *ret is NULL and the code is returned. The same as
+ * joules_open_with() with only opts.sysfs_root set.
  */
 JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root);
+
+/* Where a context's readings come from (joules_open_opts.policy). */
+enum joules_source_policy {
+	/*
+	 * Each domain from its best reader: joulesd for a domain this process
+	 * cannot read or whose direct counter wraps (the daemon sees every
+	 * wrap), a direct source otherwise (GPUs: NVML needs no privilege).
+	 */
+	JOULES_POLICY_AUTO = 0,
+	JOULES_POLICY_DIRECT = 1, /* read the hardware from this process only */
+	/*
+	 * joulesd for every domain it serves; the open fails when it cannot
+	 * be reached. Its socket: $JOULES_SOCKET, else /run/joules/joules.sock.
+	 */
+	JOULES_POLICY_DAEMON = 2,
+};
+
+/*
+ * Options of joules_open_with(), in the manner of libbpf: the caller zeroes
+ * the struct, sets `size` to sizeof(struct joules_open_opts) and fills what
+ * it needs. Fields are only ever appended; a library older than the caller
+ * accepts a bigger struct as long as the fields it does not know are 0.
+ */
+struct joules_open_opts {
+	size_t size;              /* sizeof(struct joules_open_opts) */
+	const char *sysfs_root;   /* NULL: $JOULES_SYSFS_ROOT if set, else "/sys" */
+	const char *nvml_library; /* NULL: $JOULES_NVML_LIBRARY if set, else "libnvidia-ml.so.1" */
+	/*
+	 * Comma-separated names of the sources to use ("powercap,nvml"); NULL
+	 * or "": all. An unknown name fails the open with JOULES_ERR_INVALID.
+	 * joules_source_name() lists the sources of a context.
+	 */
+	const char *sources;
+	int32_t policy;           /* enum joules_source_policy */
+	int32_t reserved;         /* 0 */
+	/*
+	 * Optional: a buffer of error_len bytes that receives the message of a
+	 * failed open (the context, and its joules_last_error(), are gone by
+	 * then); "" on success.
+	 */
+	char *error;
+	size_t error_len;
+};
+
+/*
+ * Open a context with options (NULL: as joules_open(ret, NULL)). Fails with
+ * JOULES_ERR_INVALID for a `size` smaller than the first version of the
+ * struct, or bigger with nonzero bytes past the fields this library knows,
+ * for an unknown source name or policy; with JOULES_POLICY_DAEMON, with the
+ * daemon's error (JOULES_ERR_PERMISSION: not running, or this user not in
+ * its group) when it cannot be reached. On failure *ret is NULL, the code is returned and
+ * opts->error (when given) holds the message.
+ */
+JOULES_API int joules_open_with(joules_ctx **ret, const struct joules_open_opts *opts);
 
 /*
  * Close a context and everything it holds. NULL is allowed. In a fork()
@@ -298,6 +358,277 @@ JOULES_API const char *joules_gpu_error(const joules_ctx *ctx);
  * fork() child, with the message in joules_last_error().
  */
 JOULES_API int joules_gpu_info(joules_ctx *ctx, size_t index, struct joules_gpu_info *out);
+
+/*
+ * ---- Regions (JOULES_0.2) ----
+ *
+ * A region is the energy of a span of code, per sensor and in totals by
+ * kind, settled and with its uncertainty: no snapshot arithmetic by hand.
+ *
+ *     joules_ctx *ctx;
+ *     joules_open(&ctx, NULL);
+ *     joules_sampler_start(ctx, JOULES_SAMPLER_DEFAULT_US, 0); (peaks, wraps)
+ *     int id;
+ *     joules_region_begin(ctx, "train", &id);
+ *     work();
+ *     struct joules_region_result res;
+ *     size_t n = joules_sensor_count(ctx);
+ *     struct joules_region_sensor *per = calloc(n, sizeof *per);
+ *     joules_region_end(ctx, id, 1000, &res, per, n);
+ *     res.totals[JOULES_TOTAL_GPU].energy_uj ... µJ of every GPU, ± uncertainty_uj
+ *
+ * Regions may nest and overlap (each has its own id); a paused region
+ * leaves out the energy and the time until it is resumed. Regions, the
+ * sampler and joules_read()/joules_settle() may be used together: the
+ * sampler thread and the caller's thread take one lock of the context.
+ * In a fork() child every call below that measures, samples or locks fails
+ * with JOULES_ERR_FORKED (joules_sampler_stop does nothing there).
+ */
+
+/* The totals by kind, indices of joules_region_result.totals. */
+enum joules_total {
+	JOULES_TOTAL_CPU = 0,      /* CPU packages (their cores and uncore are inside them) */
+	JOULES_TOTAL_DRAM = 1,     /* DRAM */
+	JOULES_TOTAL_GPU = 2,      /* GPUs */
+	JOULES_TOTAL_PLATFORM = 3, /* psys: the whole platform, packages included */
+};
+#define JOULES_TOTALS 4
+
+/* "cpu", "dram", "gpu", "platform"; "none" for any other number. Never NULL. */
+JOULES_API const char *joules_total_name(int total);
+
+/* The total a kind belongs to (enum joules_total), or -1 (JOULES_KIND_OTHER). */
+JOULES_API int joules_kind_total(int kind);
+
+/*
+ * The total that sensor `index` adds to, or -1 when none: the total of its
+ * kind (cpu for packages, cores and uncore; dram; gpu; platform), unless a
+ * sensor above it (parent, grandparent... joules_sensor.parent) that is
+ * selected belongs to the same total, whose energy already contains it: a
+ * core inside its package adds nothing to cpu, a package inside psys still
+ * adds to cpu (psys is another total). `selected` is NULL (every sensor) or
+ * joules_sensor_count() bytes, nonzero for a selected sensor; an unselected
+ * sensor adds to nothing. JOULES_ERR_INVALID for a bad call.
+ */
+JOULES_API int joules_total_of(const joules_ctx *ctx, const uint8_t *selected, size_t index);
+
+/* joules_region_sensor.state: what the region's figures for a sensor are. */
+enum joules_region_state {
+	JOULES_REGION_OK = 0,         /* read at every boundary: energy_uj is the region's */
+	/*
+	 * Reads failed during the region but its ends were read: the energy is
+	 * still the region's, unless the failed reads lasted long enough to hide
+	 * a counter wrap (then JOULES_REGION_HAS_ENERGY is not set; reason says so).
+	 */
+	JOULES_REGION_GAP = 1,
+	/* The sensor failed before the end: energy_uj covers covered_ns only. */
+	JOULES_REGION_PARTIAL = 2,
+	JOULES_REGION_RESET = 3,      /* the counter was reset: energy unknown */
+	JOULES_REGION_UNREADABLE = 4, /* not readable at the start: error, reason say why */
+};
+
+/* joules_region_sensor.flags, joules_region_total.flags, joules_region_result.flags */
+#define JOULES_REGION_HAS_ENERGY 0x1u  /* energy_uj, uncertainty_uj (and mean_w) hold values */
+/*
+ * Not final: the data covering an end of the region had not arrived when
+ * it was returned (GPUs: ~20-60 ms); joules_region_finish() completes it.
+ */
+#define JOULES_REGION_PROVISIONAL 0x2u
+#define JOULES_REGION_HAS_IDLE 0x4u    /* idle_w and above_idle_uj hold values */
+#define JOULES_REGION_PEAK_SAMPLED 0x8u /* peak_w from sampled windows (else the mean) */
+#define JOULES_REGION_WRAPPED 0x10u    /* the hardware counter wrapped (wraps times) */
+
+/*
+ * One sensor over a region, in sensor order. Fixed size (608 bytes); its
+ * layout never changes (callers size arrays of it).
+ */
+struct joules_region_sensor {
+	uint64_t energy_uj;      /* energy in the region's active time, µJ */
+	uint64_t uncertainty_uj; /* half-width of a bound on energy_uj's error, µJ */
+	uint64_t covered_ns;     /* time the energy covers (the region's, unless partial) */
+	double mean_w;           /* energy_uj / covered_ns, W */
+	/*
+	 * Highest mean power over the sampler's windows (at least half its
+	 * interval) inside the region, and never below mean_w, W.
+	 */
+	double peak_w;
+	double idle_w;             /* the baseline's idle power, W (JOULES_REGION_HAS_IDLE) */
+	double idle_uncertainty_w; /* its half-width, W */
+	/* energy_uj - idle_w × covered_ns: energy above idle, µJ; may be < 0. */
+	int64_t above_idle_uj;
+	uint64_t above_idle_uncertainty_uj; /* uncertainty_uj + idle_uncertainty_w × covered_ns */
+	uint32_t refresh_us; /* the counter's refresh interval (joules_sensor.refresh_us) */
+	uint32_t wraps;      /* hardware wraps seen (and added back) during the region */
+	int32_t state;       /* enum joules_region_state */
+	int32_t error;       /* 0, or the enum joules_error behind state */
+	uint32_t flags;      /* JOULES_REGION_* */
+	uint32_t reserved;
+	char reason[JOULES_REASON_LEN]; /* when error != 0: the file or call, why, the fix */
+};
+
+/* A total by kind over a region. Fixed size (560 bytes). */
+struct joules_region_total {
+	uint64_t energy_uj;      /* sum of the sensors that add to it (joules_total_of) */
+	uint64_t uncertainty_uj; /* sum of their uncertainties: a bound, not a deviation */
+	int64_t above_idle_uj;   /* JOULES_REGION_HAS_IDLE: sum of their above_idle_uj */
+	uint64_t above_idle_uncertainty_uj;
+	uint32_t sensors; /* how many sensors add to it */
+	uint32_t flags;   /* JOULES_REGION_HAS_ENERGY, _PROVISIONAL, _HAS_IDLE */
+	/*
+	 * 0 when given; else why not: JOULES_ERR_NO_SENSOR (no sensor of this
+	 * kind), or the error of the sensor `missing` whose energy is not known.
+	 */
+	int32_t error;
+	int32_t missing; /* index of that sensor, or -1 */
+	char reason[JOULES_REASON_LEN];
+};
+
+/* A region's result. Fixed size (2344 bytes). */
+struct joules_region_result {
+	char name[JOULES_NAME_LEN];
+	uint64_t begin_ns, end_ns; /* CLOCK_MONOTONIC at begin and end */
+	uint64_t duration_ns;      /* active time: end - begin - paused_ns */
+	uint64_t paused_ns;
+	uint32_t flags;     /* JOULES_REGION_PROVISIONAL */
+	uint32_t n_sensors; /* joules_sensor_count(); per-sensor entries written: min(n, this) */
+	struct joules_region_total totals[JOULES_TOTALS]; /* indexed by enum joules_total */
+};
+
+/*
+ * Begin a region named `name` (NULL: ""; cut to JOULES_NAME_LEN - 1 bytes)
+ * now: reads every sensor. *region gets its id (>= 0), valid until the
+ * region is returned final by joules_region_end() or _finish(). Allocates
+ * (the region's state); JOULES_ERR_NOMEM, JOULES_ERR_INVALID.
+ */
+JOULES_API int joules_region_begin(joules_ctx *ctx, const char *name, int *region);
+
+/*
+ * Pause a running region / resume a paused one: energy and time in between
+ * are left out. JOULES_ERR_INVALID for an unknown, ended, already paused
+ * (pause) or running (resume) region.
+ */
+JOULES_API int joules_region_pause(joules_ctx *ctx, int region);
+JOULES_API int joules_region_resume(joules_ctx *ctx, int region);
+
+/*
+ * End a region now (a paused one ends where it was paused) and fill *out
+ * and per_sensor[0..n-1] (n may be 0, per_sensor NULL; totals always
+ * cover every sensor). Waits up to wait_ms for the data that covers the
+ * region's ends (GPUs: ~20-60 ms), sleeping, never spinning: 0 returns at
+ * once. Returns 0 when the result is final (the id is then free), 1 when
+ * it is provisional (JOULES_REGION_PROVISIONAL: extrapolated ends, within
+ * their uncertainty): call joules_region_finish() later for the final one.
+ * A sensor that failed during the region does not fail the call: its
+ * state, error and reason say what happened. JOULES_ERR_INVALID.
+ */
+JOULES_API int joules_region_end(joules_ctx *ctx, int region, uint32_t wait_ms,
+				 struct joules_region_result *out,
+				 struct joules_region_sensor *per_sensor, size_t n);
+
+/*
+ * The result of a region that joules_region_end() returned provisional,
+ * waiting up to wait_ms more. Same returns. From 1.1 s after the end on,
+ * the result is final whatever came (readings still unsettled are taken
+ * as they are, within their uncertainty).
+ */
+JOULES_API int joules_region_finish(joules_ctx *ctx, int region, uint32_t wait_ms,
+				    struct joules_region_result *out,
+				    struct joules_region_sensor *per_sensor, size_t n);
+
+/*
+ * Totals of per-sensor results (per_sensor[0..n-1], sensor order, as
+ * joules_region_end() filled them; n at least joules_sensor_count()) over
+ * the selected sensors only (`selected` as for joules_total_of):
+ * out[JOULES_TOTALS]. What joules_region_end() does for every sensor.
+ * Returns 0 or JOULES_ERR_INVALID.
+ */
+JOULES_API int joules_region_totals(const joules_ctx *ctx, const uint8_t *selected,
+				    const struct joules_region_sensor *per_sensor, size_t n,
+				    struct joules_region_total *out);
+
+/* ---- Sampler: peaks, power traces, wraps in long regions ---- */
+
+#define JOULES_SAMPLER_DEFAULT_US 100000u /* 100 ms */
+#define JOULES_SAMPLER_MIN_US 1000u       /* 1 ms */
+
+/*
+ * Start the context's sampler: a thread that reads every sensor each
+ * interval_us (at least JOULES_SAMPLER_MIN_US, and shortened to half the
+ * shortest wrap period of the sensors so no wrap goes unseen), for the peak
+ * power of regions (the highest mean over windows of at least half the
+ * interval), a power trace per sensor of the last trace_len windows (0:
+ * none), and so that counters that wrap stay exact during long regions.
+ * interval_us 0 starts no thread: the caller samples with joules_sample().
+ * Allocates once here, never per sample. Restarting replaces the settings
+ * (and empties the traces). JOULES_ERR_NOMEM, JOULES_ERR_INVALID.
+ */
+JOULES_API int joules_sampler_start(joules_ctx *ctx, uint32_t interval_us, uint32_t trace_len);
+
+/* Stop the sampler thread (and drop the traces); safe when none runs. */
+JOULES_API void joules_sampler_stop(joules_ctx *ctx);
+
+/* The sampler's interval in µs after the limits above; 0 when no thread runs. */
+JOULES_API uint32_t joules_sampler_interval(const joules_ctx *ctx);
+
+/* Take one sample now, as the sampler thread does each interval. 0 or an error. */
+JOULES_API int joules_sample(joules_ctx *ctx);
+
+/* One window of a sensor's power trace. Fixed size (48 bytes). */
+struct joules_trace_point {
+	/*
+	 * The sample that ended the window, counted from 1 per context: the
+	 * points of one sample have the same number in every sensor's trace.
+	 */
+	uint64_t sample;
+	uint64_t time_ns;   /* end of the window, CLOCK_MONOTONIC */
+	uint64_t window_ns; /* its length */
+	uint64_t energy_uj; /* energy in it */
+	double power_w;     /* energy_uj / window_ns, W */
+	int32_t status;     /* 0, or the error of a reading at either end (no energy then) */
+	uint32_t flags;     /* JOULES_READING_WRAPPED: the counter wrapped in it */
+};
+
+/*
+ * Sensor `sensor`'s trace windows that end after after_ns, oldest first,
+ * at most n of them, into out. Only final readings make windows, so a GPU's
+ * trace trails by ~20-60 ms. Returns the count written (0 without a trace),
+ * JOULES_ERR_NO_SENSOR or JOULES_ERR_INVALID.
+ */
+JOULES_API int joules_trace(joules_ctx *ctx, size_t sensor, uint64_t after_ns,
+			    struct joules_trace_point *out, size_t n);
+
+/* ---- Idle baseline ---- */
+
+/* A sensor's idle power. Fixed size (32 bytes). */
+struct joules_baseline {
+	double power_w;       /* idle power, W */
+	double uncertainty_w; /* its half-width, W */
+	uint64_t duration_ns; /* measured over this long; 0 when given by the caller */
+	int32_t error;        /* 0: known; else why not (the sensor's error) */
+	uint32_t reserved;
+};
+
+/*
+ * Measure idle power per sensor over duration_ms (sleeping on this thread,
+ * so run nothing else meanwhile) and keep it: regions ended afterwards
+ * report energy above idle (JOULES_REGION_HAS_IDLE). JOULES_ERR_INVALID.
+ */
+JOULES_API int joules_baseline_measure(joules_ctx *ctx, uint32_t duration_ms);
+
+/*
+ * Keep the idle power of a region's per-sensor result (its mean power and
+ * uncertainty over its time), e.g. of a region the caller timed itself.
+ * per_sensor[0..n-1], n = joules_sensor_count(). JOULES_ERR_INVALID.
+ */
+JOULES_API int joules_baseline_from_region(joules_ctx *ctx,
+					   const struct joules_region_sensor *per_sensor, size_t n);
+
+/*
+ * Keep a baseline the caller gives (b[0..n-1], n = joules_sensor_count();
+ * NULL and 0 drop it), or read the one kept (JOULES_ERR_NO_SENSOR when none).
+ */
+JOULES_API int joules_baseline_set(joules_ctx *ctx, const struct joules_baseline *b, size_t n);
+JOULES_API int joules_baseline_get(const joules_ctx *ctx, struct joules_baseline *out, size_t n);
 
 #ifdef __cplusplus
 }

@@ -16,19 +16,39 @@ struct jl_sample {
 	uint64_t raw;
 	uint32_t uncertainty_uj;
 	uint32_t flags; /* JOULES_READING_* the reading gets (PROVISIONAL) */
+	/* CLOCK_MONOTONIC the reading stands for, when the backend took it; 0: now. */
+	uint64_t time_ns;
+};
+
+/* Optional operations of a source of GPUs: what joules_gpu_*() ask. */
+struct jl_gpu_ops {
+	/* Its GPUs, or a negative enum joules_error when it is there but unusable. */
+	int (*count)(const void *priv);
+	/* Why it has no GPUs, or "". */
+	const char *(*error)(const void *priv);
+	/* Fill *out (size already checked) for its GPU `index`; errors via jl_fail(). */
+	int (*info)(joules_ctx *ctx, void *priv, size_t index, struct joules_gpu_info *out);
 };
 
 struct jl_backend {
 	const char *name;
 	/*
-	 * Find this backend's sensors and add them with jl_sensor_add(), set
-	 * each one's counter with jl_counter_init(). Sensors that this caller
-	 * cannot read are added too, marked with jl_sensor_unreadable().
-	 * Finding nothing returns 0. A negative return (out of memory) fails
-	 * joules_open(). `state` is this backend's slot for context-wide
-	 * state, handed back to shutdown().
+	 * Size of the backend's private context-wide data: the core allocates
+	 * it zeroed before enumerate() and frees it after shutdown(); 0: none
+	 * (priv is NULL).
 	 */
-	int (*enumerate)(joules_ctx *ctx, void **state);
+	size_t priv_size;
+	/*
+	 * Find this backend's candidates and add them with jl_sensor_add(),
+	 * each with the domain it measures (facts, not numbering), its cost,
+	 * and its counter set with jl_counter_init(). Candidates this caller
+	 * cannot read are added too, marked with jl_sensor_unreadable(). The
+	 * core then merges the candidates of each domain (lib/domain.c): a
+	 * backend never looks at another's sensors. What it cannot understand
+	 * goes in jl_note(). Finding nothing returns 0. A negative return (out
+	 * of memory) fails joules_open().
+	 */
+	int (*enumerate)(joules_ctx *ctx, void *priv);
 	/*
 	 * Read one readable sensor. Must not allocate or open files. On
 	 * failure return a negative enum joules_error after describing it
@@ -54,8 +74,8 @@ struct jl_backend {
 	int (*settle)(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading *r);
 	/* Free a sensor's data (optional; the core closes s->fd). */
 	void (*release)(struct jl_sensor *s);
-	/* Free the context-wide state (optional). */
-	void (*shutdown)(void *state);
+	/* Release what priv holds (optional); the core frees priv itself. */
+	void (*shutdown)(void *priv);
 	/*
 	 * Optional: release() and shutdown() for joules_close() in a fork()
 	 * child of the process that opened the context. Another thread of the
@@ -66,10 +86,12 @@ struct jl_backend {
 	 * just as safe (free, and the core closes s->fd).
 	 */
 	void (*release_forked)(struct jl_sensor *s);
-	void (*shutdown_forked)(void *state);
+	void (*shutdown_forked)(void *priv);
+	/* Optional: the source knows GPUs beyond their energy (joules_gpu_*). */
+	const struct jl_gpu_ops *gpu;
 };
 
-/* The table, NULL-terminated, in the order sensors are listed. */
+/* The table, NULL-terminated: the order sensors are listed in, and nothing more. */
 extern const struct jl_backend *const jl_backends[];
 
 #endif

@@ -5,13 +5,14 @@ extern const struct jl_backend jl_backend_powercap;
 extern const struct jl_backend jl_backend_perf;
 extern const struct jl_backend jl_backend_nvml;
 extern const struct jl_backend jl_backend_hwmon;
+extern const struct jl_backend jl_backend_daemon;
 
 const struct jl_backend *const jl_backends[] = {
 	&jl_backend_powercap,
-	/* After powercap: perf checks powercap's sensor for each domain both expose. */
 	&jl_backend_perf,
 	&jl_backend_nvml,
-	/* After the CPU sources: an amd_energy socket is placed inside their package. */
 	&jl_backend_hwmon,
+	/* Last: it takes over the domains the direct sources cannot serve as well. */
+	&jl_backend_daemon,
 	NULL,
 };

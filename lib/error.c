@@ -52,7 +52,7 @@ void jl_note(joules_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(ctx->notes[ctx->enumerating], JL_MSG_LEN, fmt, ap);
+	vsnprintf(ctx->sources[ctx->enumerating].note, JL_MSG_LEN, fmt, ap);
 	va_end(ap);
 }
 
@@ -74,6 +74,14 @@ void jl_sensor_unreadable(struct jl_sensor *s, int err, const char *fmt, ...)
 	va_end(ap);
 	snprintf(s->error, sizeof s->error, "%s", s->pub.reason);
 	s->pub.flags &= ~JOULES_SENSOR_READABLE;
+}
+
+void jl_sensor_fix(struct jl_sensor *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->fix, sizeof s->fix, fmt, ap);
+	va_end(ap);
 }
 
 JOULES_API const char *joules_last_error(const joules_ctx *ctx)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The snapshot read path. It allocates nothing and opens nothing. */
 #include "backend.h"
+#include "region.h"
 
 static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading *out)
 {
@@ -12,7 +13,7 @@ static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading
 	} else {
 		out->status = s->backend->read(ctx, s, &sample);
 	}
-	out->time_ns = jl_now_ns();
+	out->time_ns = sample.time_ns ? sample.time_ns : jl_now_ns();
 	if (out->status == 0) {
 		switch (jl_counter_update(c, sample.raw, out->time_ns)) {
 		case JL_COUNTER_WRAP:
@@ -45,9 +46,16 @@ JOULES_API int joules_read(joules_ctx *ctx, struct joules_reading *out, size_t n
 		return r;
 	if (n > ctx->n_sensors)
 		n = ctx->n_sensors;
+	jl_regions_lock(ctx);
+	jl_read_snapshot(ctx, out, n);
+	jl_regions_unlock(ctx);
+	return (int)n;
+}
+
+void jl_read_snapshot(joules_ctx *ctx, struct joules_reading *out, size_t n)
+{
 	for (size_t i = 0; i < n; i++)
 		read_one(ctx, &ctx->sensors[i], &out[i]);
-	return (int)n;
 }
 
 JOULES_API int joules_delta(const struct joules_reading *earlier,

@@ -6,6 +6,7 @@
  * from what its sampler has gathered since. Never blocks.
  */
 #include "backend.h"
+#include "region.h"
 
 JOULES_API int joules_settle(joules_ctx *ctx, struct joules_reading *out, size_t n)
 {
@@ -17,15 +18,20 @@ JOULES_API int joules_settle(joules_ctx *ctx, struct joules_reading *out, size_t
 	if (n > ctx->n_sensors)
 		n = ctx->n_sensors;
 	int pending = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct joules_reading *r = &out[i];
-		if (!(r->flags & JOULES_READING_PROVISIONAL))
-			continue;
-		struct jl_sensor *s = &ctx->sensors[i];
-		if (r->status == 0 && s->backend->settle)
-			pending += s->backend->settle(ctx, s, r) > 0;
-		else
-			r->flags &= ~JOULES_READING_PROVISIONAL;
-	}
+	jl_regions_lock(ctx);
+	for (size_t i = 0; i < n; i++)
+		pending += jl_settle_one(ctx, i, &out[i]);
+	jl_regions_unlock(ctx);
 	return pending;
+}
+
+bool jl_settle_one(joules_ctx *ctx, size_t i, struct joules_reading *r)
+{
+	if (!(r->flags & JOULES_READING_PROVISIONAL))
+		return false;
+	struct jl_sensor *s = &ctx->sensors[i];
+	if (r->status == 0 && s->backend->settle)
+		return s->backend->settle(ctx, s, r) > 0;
+	r->flags &= ~JOULES_READING_PROVISIONAL;
+	return false;
 }

@@ -159,17 +159,16 @@ static void test_xe_card_contains_pkg(void)
 
 static const struct expect amd_energy[] = {
 	{"hwmon:amd_energy:Ecore000", "amd_energy Ecore000", JOULES_KIND_CPU_CORE, "socket 0",
-	 "hwmon:amd_energy:Esocket0", false, 1000},
+	 "rapl:package-0", false, 1000},
 	{"hwmon:amd_energy:Ecore001", "amd_energy Ecore001", JOULES_KIND_CPU_CORE, "socket 0",
-	 "hwmon:amd_energy:Esocket0", false, 1000},
+	 "rapl:package-0", false, 1000},
 	{"hwmon:amd_energy:Ecore002", "amd_energy Ecore002", JOULES_KIND_CPU_CORE, "socket 1",
-	 "hwmon:amd_energy:Esocket1", false, 1000},
+	 "rapl:package-1", false, 1000},
 	{"hwmon:amd_energy:Ecore003", "amd_energy Ecore003", JOULES_KIND_CPU_CORE, "socket 1",
-	 "hwmon:amd_energy:Esocket1", false, 1000},
-	{"hwmon:amd_energy:Esocket0", "amd_energy Esocket0", JOULES_KIND_CPU_PACKAGE, "socket 0",
-	 NULL, false, 1000},
-	{"hwmon:amd_energy:Esocket1", "amd_energy Esocket1", JOULES_KIND_CPU_PACKAGE, "socket 1",
-	 NULL, false, 1000},
+	 "rapl:package-1", false, 1000},
+	/* EsocketN is package N's RAPL domain: named after the domain, as powercap's zone is. */
+	{"rapl:package-0", "package-0", JOULES_KIND_CPU_PACKAGE, "socket 0", NULL, false, 1000},
+	{"rapl:package-1", "package-1", JOULES_KIND_CPU_PACKAGE, "socket 1", NULL, false, 1000},
 };
 
 static void test_amd_energy_cores_in_sockets(void)
@@ -180,29 +179,40 @@ static void test_amd_energy_cores_in_sockets(void)
 		check_sensor(ctx, &amd_energy[k]);
 	CHECK_EQ_U64(hwmon_sensors(ctx), 6);
 	CHECK_EQ_U64(read_one(ctx, test_find(ctx, "hwmon:amd_energy:Ecore002")).energy_uj, 3 * J);
-	CHECK_EQ_U64(read_one(ctx, test_find(ctx, "hwmon:amd_energy:Esocket1")).energy_uj, 20 * J);
+	CHECK_EQ_U64(read_one(ctx, test_find(ctx, "rapl:package-1")).energy_uj, 20 * J);
 	joules_close(ctx);
 	fakesys_free(fs);
 }
 
 /*
- * amd-zen has powercap's package-0: the same RAPL domain as Esocket0, which
- * then sits inside it, so totals over top-level sensors count it once.
- * Socket 1 has no powercap zone there and stays top-level.
+ * amd-zen has powercap's package-0: the same RAPL domain as Esocket0, so
+ * one sensor, read through powercap (a counter either way; the cheaper
+ * read), with hwmon in `also`. Socket 1 has no powercap zone there and is
+ * read through hwmon. Each core sits in its package.
  */
 static void test_amd_energy_inside_powercap_package(void)
 {
 	struct fakesys *fs = TEST_TREE("amd-zen", "hwmon-amd-energy");
 	joules_ctx *ctx = test_open(fs);
-	int pkg = test_find(ctx, "rapl:package-0");
-	int s0 = test_find(ctx, "hwmon:amd_energy:Esocket0");
-	int s1 = test_find(ctx, "hwmon:amd_energy:Esocket1");
-	if (pkg >= 0 && s0 >= 0 && s1 >= 0) {
-		CHECK_EQ_INT(joules_sensor(ctx, (size_t)s0)->parent, pkg);
-		CHECK_EQ_INT(joules_sensor(ctx, (size_t)s1)->parent, -1);
+	int p0 = test_find(ctx, "rapl:package-0"), p1 = test_find(ctx, "rapl:package-1");
+	size_t packages = 0;
+	for (size_t i = 0; i < joules_sensor_count(ctx); i++)
+		packages += joules_sensor(ctx, i)->kind == JOULES_KIND_CPU_PACKAGE;
+	CHECK_EQ_U64(packages, 2);
+	if (p0 >= 0 && p1 >= 0) {
+		const struct joules_sensor *a = joules_sensor(ctx, (size_t)p0);
+		const struct joules_sensor *b = joules_sensor(ctx, (size_t)p1);
+		CHECK(strcmp(a->source, "powercap") == 0);
+		CHECK(strcmp(a->also, "hwmon") == 0);
+		CHECK_EQ_U64(read_one(ctx, p0).energy_uj, 1 * J); /* powercap's value */
+		CHECK(strcmp(b->source, "hwmon") == 0);
+		CHECK(strcmp(b->also, "") == 0);
+		CHECK_EQ_INT(a->parent, -1);
+		CHECK_EQ_INT(b->parent, -1);
 	}
 	CHECK_EQ_INT(joules_sensor(ctx, (size_t)test_find(ctx, "hwmon:amd_energy:Ecore000"))->parent,
-		     s0);
+		     p0);
+	CHECK_EQ_INT(joules_sensor(ctx, (size_t)test_find(ctx, "rapl:core-0"))->parent, p0);
 	joules_close(ctx);
 	fakesys_free(fs);
 }
@@ -509,8 +519,8 @@ static void test_cli_lists_units_and_refresh(void)
 	check_listed(out, AMDGPU, "\"kind\":\"gpu\",\"source\":\"hwmon\",\"device\":\"0000:0a:00.0\"");
 	check_listed(out, I915, "\"unit\":\"energy-counter\"");
 	check_listed(out, I915, "\"energy_j\":4");
-	check_listed(out, "hwmon:amd_energy:Ecore003", "\"parent\":\"hwmon:amd_energy:Esocket1\"");
-	check_listed(out, "hwmon:amd_energy:Esocket0", "\"kind\":\"cpu-package\"");
+	check_listed(out, "hwmon:amd_energy:Ecore003", "\"parent\":\"rapl:package-1\"");
+	check_listed(out, "rapl:package-0", "\"kind\":\"cpu-package\"");
 	free(out);
 	fakesys_free(fs);
 }

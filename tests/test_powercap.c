@@ -563,7 +563,11 @@ static void test_control_type_alone_gets_a_note(void)
 
 static void test_same_name_zones_both_listed(void)
 {
-	/* A firmware that names two packages alike: both are real energy. */
+	/*
+	 * A firmware that names two packages alike: both are real energy, the
+	 * second a domain of its own on the socket its name claims (not the
+	 * socket its directory number would say), and the note names it.
+	 */
 	struct fakesys *fs = TEST_TREE(NULL);
 	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl:0", "package-0", 1 * J,
 					   FAKESYS_RAPL_RANGE_UJ), 0);
@@ -576,7 +580,8 @@ static void test_same_name_zones_both_listed(void)
 	int a = test_find(ctx, "rapl:package-0"), b = test_find(ctx, "rapl:package-0#2");
 	CHECK_EQ_U64(r[a].energy_uj, 1 * J);
 	CHECK_EQ_U64(r[b].energy_uj, 2 * J);
-	CHECK(strcmp(joules_sensor(ctx, (size_t)b)->device, "socket 1") == 0);
+	CHECK(strcmp(joules_sensor(ctx, (size_t)b)->device, "socket 0") == 0);
+	CHECK_STR_HAS(joules_source_note(ctx, 0), "intel-rapl:1: named like an earlier zone");
 	joules_close(ctx);
 	fakesys_free(fs);
 }

@@ -41,14 +41,14 @@ mkdir -p "$B/lib" "$B/cli" "$B/bench"
 CFLAGS="-std=c11 -O2 -g -D_GNU_SOURCE -fvisibility=hidden -Wall -Wextra -Iinclude"
 CLI_SOURCES=$(ls cli/*.c | grep -v '^cli/plot')
 {
-	gcc $CFLAGS -fPIC -shared -Ilib lib/*.c lib/backends/*.c -o "$B/lib/libjoules.so.0" \
+	gcc $CFLAGS -fPIC -shared -Ilib lib/*.c lib/backends/*.c lib/backends/nvml/*.c -o "$B/lib/libjoules.so.0" \
 		-Wl,-soname,libjoules.so.0 -Wl,--version-script=lib/libjoules.map -lpthread -ldl &&
 	ln -sf libjoules.so.0 "$B/lib/libjoules.so" &&
 	gcc $CFLAGS -Icli $CLI_SOURCES -o "$B/cli/joules" \
 		$(pkg-config --cflags --libs json-c) -L"$B/lib" -ljoules -lm -Wl,-rpath,"$PWD/$B/lib" &&
 	gcc $CFLAGS bench/nvml_boundary.c -o "$B/bench/bench_nvml_boundary" \
 		-L"$B/lib" -ljoules -ldl -Wl,-rpath,"$PWD/$B/lib" &&
-	gcc $CFLAGS -Ilib tools/nvml_trace.c -o "$B/nvml_trace" -ldl
+	gcc $CFLAGS -Ilib -Ilib/backends/nvml tools/nvml_trace.c -o "$B/nvml_trace" -ldl
 } > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
 J=$B/cli/joules
 

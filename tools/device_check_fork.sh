@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 B=build-device-fork
 mkdir -p "$B"
 CFLAGS="-std=c11 -O2 -g -D_GNU_SOURCE -fvisibility=hidden -Wall -Wextra -Iinclude"
-gcc $CFLAGS -fPIC -shared -Ilib lib/*.c lib/backends/*.c -o "$B/libjoules.so.0" \
+gcc $CFLAGS -fPIC -shared -Ilib lib/*.c lib/backends/*.c lib/backends/nvml/*.c -o "$B/libjoules.so.0" \
 	-Wl,-soname,libjoules.so.0 -lpthread -ldl &&
 	gcc $CFLAGS tools/fork_check.c -o "$B/fork_check" "$B/libjoules.so.0" \
 		-Wl,-rpath,"$PWD/$B" || exit 1

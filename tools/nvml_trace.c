@@ -15,7 +15,7 @@
  * Every row carries CLOCK_MONOTONIC ns around the call and CLOCK_REALTIME ns
  * after it, so NVML's realtime µs stamps can be put on the monotonic clock
  * that joules_reading.time_ns uses. Built without NVIDIA headers
- * (lib/nvml_api.h). Asserts nothing: the analysis is done elsewhere.
+ * (lib/backends/nvml/nvml_api.h). Asserts nothing: the analysis is done elsewhere.
  */
 #include <dlfcn.h>
 #include <errno.h>

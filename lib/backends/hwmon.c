@@ -35,6 +35,12 @@
 /* amd_energy's RAPL MSRs update every 1 ms (its kernel documentation). */
 #define AMD_ENERGY_REFRESH_US 1000u
 #define CHANNELS_MAX 1024
+/*
+ * One read of an energy file: a pread, behind which amd_energy reads an
+ * MSR on a CPU of the socket; not measured, ranked after powercap and perf
+ * (docs/design.md, "Domains").
+ */
+#define HWMON_COST_NS 5000u
 
 const struct jl_backend jl_backend_hwmon;
 
@@ -102,6 +108,17 @@ static void chip_device(joules_ctx *ctx, struct chip *c)
 	target[n] = '\0';
 	const char *base = strrchr(target, '/');
 	snprintf(c->dev, sizeof c->dev, "%.63s", base ? base + 1 : target);
+}
+
+/*
+ * Chips that report AMD RAPL energy per socket (EsocketN) and per core
+ * (EcoreNNN): the kernel's amd_energy (Documentation/hwmon/amd_energy.rst,
+ * removed in Linux 5.13) and zenergy, its out-of-tree successor with the
+ * same labels, whose files any user may read.
+ */
+static bool rapl_chip(const char *name)
+{
+	return strcmp(name, "amd_energy") == 0 || strcmp(name, "zenergy") == 0;
 }
 
 static int chip_kind(const char *name)
@@ -200,39 +217,94 @@ static size_t pick_channels(joules_ctx *ctx, const struct chip *c, struct dirent
 	return k;
 }
 
-/* amd_energy labels: EcoreNNN is one core (CPU NNN), EsocketN a socket. */
-static int channel_kind(const struct chip *c, const struct channel *ch)
-{
-	if (c->amd_energy && strncmp(ch->label, "Ecore", 5) == 0)
-		return JOULES_KIND_CPU_CORE;
-	if (c->amd_energy && strncmp(ch->label, "Esocket", 7) == 0)
-		return JOULES_KIND_CPU_PACKAGE;
-	return c->kind;
-}
-
-/* The socket of CPU `cpu`, from the topology under the same root; -1 if unknown. */
-static long cpu_socket(joules_ctx *ctx, unsigned long cpu)
+/* A topology attribute of CPU `cpu` under the same root; -1 if unknown. */
+static int32_t cpu_topology(joules_ctx *ctx, unsigned long cpu, const char *attr)
 {
 	char path[JL_PATH_MAX], text[32];
-	uint64_t pkg;
-	if (jl_sysfs_path(ctx, path, sizeof path,
-			  "devices/system/cpu/cpu%lu/topology/physical_package_id", cpu) ||
-	    jl_read_text(path, text, sizeof text) <= 0 || jl_parse_u64(text, &pkg) ||
-	    pkg > 4096)
+	uint64_t v;
+	if (jl_sysfs_path(ctx, path, sizeof path, "devices/system/cpu/cpu%lu/topology/%s", cpu,
+			  attr) ||
+	    jl_read_text(path, text, sizeof text) <= 0 || jl_parse_u64(text, &v) || v > INT32_MAX)
 		return -1;
-	return (long)pkg;
+	return (int32_t)v;
 }
 
-static void amd_energy_device(joules_ctx *ctx, const struct channel *ch, char *dev, size_t len)
+/* The number after a label's prefix ("Esocket1" → 1), or -1. */
+static long label_number(const char *label, const char *prefix)
 {
-	long socket = -1;
-	if (strncmp(ch->label, "Esocket", 7) == 0 && ch->label[7] >= '0' && ch->label[7] <= '9')
-		socket = strtol(ch->label + 7, NULL, 10);
-	else if (strncmp(ch->label, "Ecore", 5) == 0 && ch->label[5] >= '0' && ch->label[5] <= '9')
-		socket = cpu_socket(ctx, strtoul(ch->label + 5, NULL, 10));
-	dev[0] = '\0';
-	if (socket >= 0)
-		snprintf(dev, len, "socket %ld", socket);
+	size_t n = strlen(prefix);
+	if (strncmp(label, prefix, n) != 0 || label[n] < '0' || label[n] > '9')
+		return -1;
+	char *end;
+	long v = strtol(label + n, &end, 10);
+	return *end || v > INT32_MAX ? -1 : v;
+}
+
+/*
+ * Channels that are not domains of their own, each with the source of the
+ * fact: `same_as` reads the same quantity as that channel of the chip (one
+ * sensor), `within` is a part of that channel's energy (contained in it).
+ */
+static const struct known_channel {
+	const char *chip, *label, *same_as, *within;
+} known_channels[] = {
+	/*
+	 * AMD Van Gogh (Steam Deck): power2_average, labelled fastPPT, is shown
+	 * by amdgpu_hwmon_show_power_avg, which ignores the channel and reads
+	 * the SoC's average power, as power1 (slowPPT) does: Linux
+	 * drivers/gpu/drm/amd/pm/amdgpu_pm.c; `sensors` output in
+	 * CachyOS/linux-cachyos#955.
+	 */
+	{"amdgpu", "fastPPT", "slowPPT", NULL},
+	/*
+	 * Intel xe: energy2 "pkg" is the GPU package, a part of energy1 "card"
+	 * (the whole card): Linux Documentation/ABI/testing/sysfs-driver-intel-xe-hwmon.
+	 */
+	{"xe", "pkg", NULL, "card"},
+};
+
+static const struct known_channel *known_channel(const char *chip, const char *label)
+{
+	for (size_t i = 0; i < sizeof known_channels / sizeof known_channels[0]; i++)
+		if (strcmp(known_channels[i].chip, chip) == 0 &&
+		    strcmp(known_channels[i].label, label) == 0)
+			return &known_channels[i];
+	return NULL;
+}
+
+/*
+ * The domain a channel measures. amd_energy's EsocketN is package N's RAPL
+ * energy (the domain powercap's package-N zone has), EcoreNNN one CPU's;
+ * any other channel is a part of its chip's device, named by its label.
+ */
+static void channel_domain(joules_ctx *ctx, const struct chip *c, const struct channel *ch,
+			   const char *chan, struct jl_domain *dom)
+{
+	*dom = jl_domain_none(c->kind);
+	long socket = c->amd_energy ? label_number(ch->label, "Esocket") : -1;
+	long core = c->amd_energy ? label_number(ch->label, "Ecore") : -1;
+	if (socket >= 0) {
+		dom->kind = JOULES_KIND_CPU_PACKAGE;
+		dom->package = (int32_t)socket;
+		return;
+	}
+	if (core >= 0) {
+		dom->kind = JOULES_KIND_CPU_CORE;
+		dom->cpu = (int32_t)core;
+		dom->package = cpu_topology(ctx, (unsigned long)core, "physical_package_id");
+		/* Its die, so that it sits in its die's zone where RAPL counts per die. */
+		dom->die = dom->package >= 0 ? cpu_topology(ctx, (unsigned long)core, "die_id") : -1;
+		dom->alone = true; /* no other source has one CPU's energy */
+		return;
+	}
+	const struct known_channel *k = known_channel(c->name, chan);
+	snprintf(dom->device, sizeof dom->device, "%s", c->dev);
+	snprintf(dom->part, sizeof dom->part, "%.15s:%.15s", c->name,
+		 k && k->same_as ? k->same_as : chan);
+	if (k && k->within)
+		snprintf(dom->within, sizeof dom->within, "%.15s:%.15s", c->name, k->within);
+	/* Without a device, nothing tells this chip's channels from another chip's. */
+	dom->alone = !c->dev[0];
 }
 
 /* Label characters that could confuse an id ("PPT 1" → "PPT_1"). */
@@ -330,29 +402,31 @@ static void hwmon_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns);
 static int add_channel(joules_ctx *ctx, const struct chip *c, const struct channel *ch)
 {
 	char id[JOULES_ID_LEN], name[JOULES_NAME_LEN], chip[24], chan[32];
-	snprintf(chip, sizeof chip, "%.23s", c->name);
+	struct jl_domain dom;
 	snprintf(chan, sizeof chan, "%s", ch->label[0] ? ch->label : ch->base);
+	const struct known_channel *k = known_channel(c->name, chan);
+	if (k && k->same_as)
+		snprintf(chan, sizeof chan, "%s", k->same_as);
+	channel_domain(ctx, c, ch, chan, &dom);
+	snprintf(chip, sizeof chip, "%.23s", c->name);
+	snprintf(name, sizeof name, "%.30s %.31s", c->name, chan);
 	id_safe(chip);
 	id_safe(chan);
 	if (c->id_dev[0])
 		snprintf(id, sizeof id, "hwmon:%.20s:%.16s:%.19s", chip, c->id_dev, chan);
 	else
 		snprintf(id, sizeof id, "hwmon:%.23s:%.31s", chip, chan);
-	snprintf(name, sizeof name, "%.30s %.31s", c->name, ch->label[0] ? ch->label : ch->base);
 
 	struct hwmon_data *d = calloc(1, sizeof *d);
 	if (!d)
 		return JOULES_ERR_NOMEM;
-	struct jl_sensor *s = jl_sensor_add(ctx, &jl_backend_hwmon, id, name, channel_kind(c, ch));
+	struct jl_sensor *s = jl_sensor_add(ctx, &jl_backend_hwmon, &dom, id, name);
 	if (!s) {
 		free(d);
 		return JOULES_ERR_NOMEM;
 	}
 	s->data = d;
-	if (c->amd_energy)
-		amd_energy_device(ctx, ch, s->pub.device, sizeof s->pub.device);
-	else
-		snprintf(s->pub.device, sizeof s->pub.device, "%s", c->dev);
+	s->cost_ns = HWMON_COST_NS;
 	jl_counter_init(&s->counter, 0, 1, 1, 0);
 	d->unit = ch->energy ? "µJ" : "µW";
 	if (jl_sysfs_path(ctx, d->path, sizeof d->path, "class/hwmon/%s/%s", c->dir, ch->attr)) {
@@ -378,55 +452,6 @@ static int add_channel(joules_ctx *ctx, const struct chip *c, const struct chann
 		hwmon_sample(ctx, s, jl_now_ns());
 	}
 	return 0;
-}
-
-/* Index of an earlier sensor of another source with this kind and device, or -1. */
-static int same_domain(const joules_ctx *ctx, size_t before, int kind, const char *device)
-{
-	for (size_t i = 0; i < before; i++) {
-		const struct jl_sensor *o = &ctx->sensors[i];
-		if (o->backend != &jl_backend_hwmon && o->pub.kind == kind &&
-		    strcmp(o->pub.device, device) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
-static int find_label(const joules_ctx *ctx, size_t first, const char *prefix, const char *label)
-{
-	for (size_t i = first; i < ctx->n_sensors; i++) {
-		const char *n = ctx->sensors[i].pub.name;
-		size_t p = strlen(prefix);
-		if (strncmp(n, prefix, p) == 0 && n[p] == ' ' && strcmp(n + p + 1, label) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
-/*
- * Containment, so totals count nothing twice: amd_energy cores sit in
- * their socket, and a socket is the same RAPL domain as an earlier
- * package sensor of that socket (powercap, perf), which then contains it.
- * xe's "pkg" (the GPU package) sits inside its "card".
- */
-static void link_chip(joules_ctx *ctx, const struct chip *c, size_t first)
-{
-	int card = find_label(ctx, first, c->name, "card");
-	int pkg = find_label(ctx, first, c->name, "pkg");
-	if (c->kind == JOULES_KIND_GPU && card >= 0 && pkg >= 0)
-		ctx->sensors[pkg].pub.parent = card;
-	for (size_t i = first; c->amd_energy && i < ctx->n_sensors; i++) {
-		struct joules_sensor *p = &ctx->sensors[i].pub;
-		if (!p->device[0])
-			continue;
-		if (p->kind == JOULES_KIND_CPU_PACKAGE) {
-			p->parent = same_domain(ctx, first, JOULES_KIND_CPU_PACKAGE, p->device);
-		} else if (p->kind == JOULES_KIND_CPU_CORE) {
-			char label[32];
-			snprintf(label, sizeof label, "Esocket%s", p->device + strlen("socket "));
-			p->parent = find_label(ctx, first, c->name, label);
-		}
-	}
 }
 
 static int channel_filter(const struct dirent *e)
@@ -457,7 +482,7 @@ static int add_chip(joules_ctx *ctx, const char *dir, bool *dangling)
 	chip_device(ctx, &c);
 	chip_id_device(&c);
 	c.kind = chip_kind(c.name);
-	c.amd_energy = strcmp(c.name, "amd_energy") == 0;
+	c.amd_energy = rapl_chip(c.name);
 	c.update_us = chip_ms(ctx, dir, "update_interval");
 
 	int r = 0;
@@ -466,11 +491,8 @@ static int add_chip(joules_ctx *ctx, const char *dir, bool *dangling)
 		r = JOULES_ERR_NOMEM;
 	} else {
 		size_t k = pick_channels(ctx, &c, ents, n, chans);
-		size_t first = ctx->n_sensors;
 		for (size_t i = 0; i < k && r == 0; i++)
 			r = add_channel(ctx, &c, &chans[i]);
-		if (r == 0)
-			link_chip(ctx, &c, first);
 	}
 	free(chans);
 	for (int i = 0; i < n; i++)
@@ -490,9 +512,9 @@ static int chip_filter(const struct dirent *e)
 	return 1;
 }
 
-static int hwmon_enumerate(joules_ctx *ctx, void **state)
+static int hwmon_enumerate(joules_ctx *ctx, void *priv)
 {
-	(void)state;
+	(void)priv;
 	char path[JL_PATH_MAX];
 	if (jl_sysfs_path(ctx, path, sizeof path, "class/hwmon"))
 		return 0;

@@ -4,16 +4,15 @@
  * <root>/bus/event_source/devices/power/ with `type`, `cpumask`, the `format`
  * directory and events/energy-* (each with .scale and .unit).
  *
- * Each energy-* event is opened with perf_event_open on one CPU per package
- * (the cpumask lists one per package); energy-psys covers the platform and
+ * Each energy-* event is opened with perf_event_open on each CPU of the
+ * cpumask (one per package, or per die); energy-psys covers the platform and
  * is opened once. The kernel keeps a 64-bit count of .scale joules per
  * count, so the counter never wraps and is converted with an exact fraction.
  *
- * One domain, one sensor: the ids are powercap's ("rapl:package-0"), and
- * powercap enumerates first. A domain powercap can read stays powercap's
- * (a pread is cheaper than a perf read); a domain powercap cannot read is
- * taken over by perf when perf can. Either way the sensor's `also` names
- * the source that was not used.
+ * Each event on each cpumask CPU is a candidate for the domain of that
+ * CPU's package (or die, where cpumask names one CPU per die), found in
+ * devices/system/cpu/cpuN/topology; the core merges it with other
+ * sources' candidates of that domain (lib/domain.c).
  *
  * Dead counters: a perf event counts from 0 when it is opened, and RAPL
  * updates every ~1 ms, so a live counter is above 0 within milliseconds.
@@ -40,11 +39,17 @@
 #include "perf_format.h"
 
 #define PMU_DIR "bus/event_source/devices/power"
-#define PERF_MAX_PACKAGES 256
+#define PERF_MAX_CPUS 256
 /* 10 RAPL update intervals: a live counter has left 0 by then. */
 #define PERF_SETTLE_NS 10000000ull
 /* RAPL updates its counters about every millisecond (Intel SDM). */
 #define PERF_REFRESH_US 1000u
+/*
+ * One read(2) of the event: the kernel reads the MSR on the event's CPU, as
+ * powercap's energy_uj does, plus the perf layer; not measured (no RAPL
+ * PMU on the machines at hand), ranked just above powercap's pread.
+ */
+#define PERF_COST_NS 4000u
 #define WHY_LEN 400
 
 const struct jl_backend jl_backend_perf;
@@ -87,8 +92,12 @@ struct event {
 struct pmu {
 	char dir[JL_PATH_MAX];
 	uint32_t type;
-	unsigned cpus[PERF_MAX_PACKAGES];
+	unsigned cpus[PERF_MAX_CPUS];
 	size_t n_cpus;
+	/* Where each cpumask CPU sits (devices/system/cpu/cpuN/topology). */
+	struct place { int32_t package, die; } place[PERF_MAX_CPUS];
+	/* cpumask names one CPU per die, not per package: the events count per die. */
+	bool per_die;
 	char paranoid[16]; /* kernel.perf_event_paranoid, for messages */
 	int err;           /* the PMU as a whole is unusable */
 	char why[WHY_LEN];
@@ -134,7 +143,7 @@ static void load_pmu(struct pmu *pmu)
 		pmu->err = JOULES_ERR_UNSUPPORTED;
 		say(pmu->why, "%s/cpumask: cannot read: %s; it names the CPU of each package to "
 			      "open the events on", pmu->dir, strerror(-n));
-	} else if (jl_perf_cpulist(text, pmu->cpus, PERF_MAX_PACKAGES, &pmu->n_cpus)) {
+	} else if (jl_perf_cpulist(text, pmu->cpus, PERF_MAX_CPUS, &pmu->n_cpus)) {
 		pmu->err = JOULES_ERR_PARSE;
 		say(pmu->why, "%s/cpumask holds \"%.32s\", not a CPU list like \"0,28\"", pmu->dir,
 		    text);
@@ -291,60 +300,68 @@ static void hold(struct jl_sensor *s, const struct event *ev, struct perf_data *
 	jl_counter_init(&s->counter, 0, ev->uj_num, ev->uj_den, 0);
 }
 
-static void note_also(struct jl_sensor *s, const char *source, bool readable)
+/* A topology attribute of a CPU, or -1 when absent or not a number. */
+static int32_t cpu_topology(joules_ctx *ctx, unsigned cpu, const char *attr)
 {
-	snprintf(s->pub.also, sizeof s->pub.also, "%s%s", source, readable ? "" : " (unreadable)");
-}
-
-/* Append to a reason what perf would need, when only permission stopped it. */
-static void add_perf_fix(struct jl_sensor *s, int err)
-{
-	if (err != JOULES_ERR_PERMISSION)
-		return;
-	size_t len = strlen(s->pub.reason);
-	snprintf(s->pub.reason + len, sizeof s->pub.reason - len,
-		 "; or let perf read it: sysctl kernel.perf_event_paranoid=0, or grant CAP_PERFMON");
+	char path[JL_PATH_MAX], text[32];
+	uint64_t v;
+	if (jl_sysfs_path(ctx, path, sizeof path, "devices/system/cpu/cpu%u/topology/%s", cpu,
+			  attr) ||
+	    jl_read_text(path, text, sizeof text) <= 0 || jl_parse_u64(text, &v) || v > INT32_MAX)
+		return -1;
+	return (int32_t)v;
 }
 
 /*
- * The domain is already listed (by powercap): keep the readable one,
- * preferring what is there; record the other.
+ * The package and die of each cpumask CPU, from the CPU topology under the
+ * same root. The kernel lists one CPU per package, or per die where RAPL
+ * counts per die: two CPUs of one package mean the latter. Without the
+ * topology, packages are numbered in cpumask order, and the note says so.
  */
-static int merge(joules_ctx *ctx, size_t index, const struct event *ev, int fd, int err,
-		 unsigned cpu, struct pmu *pmu)
+static void place_cpus(joules_ctx *ctx, struct pmu *pmu)
 {
-	struct jl_sensor *s = &ctx->sensors[index];
-	if ((s->pub.flags & JOULES_SENSOR_READABLE) || fd < 0) {
-		if (fd >= 0)
-			close(fd);
-		if (!(s->pub.flags & JOULES_SENSOR_READABLE))
-			add_perf_fix(s, err);
-		note_also(s, jl_backend_perf.name, fd >= 0);
-		return 0;
+	char missing[64] = "";
+	for (size_t i = 0; i < pmu->n_cpus; i++) {
+		struct place *p = &pmu->place[i];
+		p->package = cpu_topology(ctx, pmu->cpus[i], "physical_package_id");
+		p->die = cpu_topology(ctx, pmu->cpus[i], "die_id");
+		if (p->die < 0)
+			p->die = 0; /* no die_id before Linux 5.2: one die per package */
+		if (p->package < 0 && !missing[0])
+			snprintf(missing, sizeof missing, "cpu%u", pmu->cpus[i]);
 	}
-	struct perf_data *d = malloc(sizeof *d);
-	if (!d) {
-		close(fd);
-		return JOULES_ERR_NOMEM;
+	if (missing[0]) {
+		for (size_t i = 0; i < pmu->n_cpus; i++)
+			pmu->place[i] = (struct place){(int32_t)i, 0};
+		jl_note(ctx, "%s/devices/system/cpu/%s/topology/physical_package_id is missing or "
+			     "unreadable: the packages of %s/cpumask are numbered in its order, "
+			     "which may not be their physical ids",
+			ctx->sysfs_root, missing, pmu->dir);
+		return;
 	}
-	char was[JOULES_SOURCE_LEN];
-	snprintf(was, sizeof was, "%s", s->pub.source);
-	s = jl_sensor_replace(ctx, index, &jl_backend_perf);
-	note_also(s, was, false);
-	hold(s, ev, d, fd, cpu);
-	pmu->last_open_ns = d->opened_ns;
-	return 0;
+	for (size_t i = 0; i < pmu->n_cpus; i++)
+		for (size_t j = 0; j < i; j++)
+			pmu->per_die |= pmu->place[i].package == pmu->place[j].package;
 }
 
-static int add_event(joules_ctx *ctx, struct pmu *pmu, const struct event *ev, size_t pkg)
+static int add_event(joules_ctx *ctx, struct pmu *pmu, const struct event *ev, size_t at)
 {
 	char id[JOULES_ID_LEN], name[JOULES_NAME_LEN], why[WHY_LEN];
-	if (ev->per_package)
-		snprintf(name, sizeof name, "%s-%zu", ev->base, pkg);
+	struct jl_domain dom = jl_domain_none(ev->kind);
+	if (ev->per_package) {
+		dom.package = pmu->place[at].package;
+		dom.die = pmu->per_die ? pmu->place[at].die : -1;
+	}
+	if (dom.die >= 0)
+		snprintf(name, sizeof name, "%.30s-%d-die-%d", ev->base, dom.package, dom.die);
+	else if (ev->per_package)
+		snprintf(name, sizeof name, "%.30s-%d", ev->base, dom.package);
 	else
 		snprintf(name, sizeof name, "%s", ev->base);
 	snprintf(id, sizeof id, "rapl:%.58s", name);
-	unsigned cpu = pmu->err ? 0 : pmu->cpus[pkg];
+	/* An event this backend does not know is no domain another source has. */
+	dom.alone = ev->kind == JOULES_KIND_OTHER;
+	unsigned cpu = pmu->err ? 0 : pmu->cpus[at];
 
 	int err = pmu->err ? pmu->err : ev->err, fd = -1;
 	snprintf(why, sizeof why, "%s", pmu->err ? pmu->why : ev->why);
@@ -353,13 +370,8 @@ static int add_event(joules_ctx *ctx, struct pmu *pmu, const struct event *ev, s
 		if (fd < 0)
 			err = open_error(pmu, ev, cpu, errno, why);
 	}
-	int index = joules_sensor_find(ctx, id);
-	if (index >= 0)
-		return merge(ctx, (size_t)index, ev, fd, err, cpu, pmu);
-
 	struct perf_data *d = fd >= 0 ? malloc(sizeof *d) : NULL;
-	struct jl_sensor *s = (fd < 0 || d) ? jl_sensor_add(ctx, &jl_backend_perf, id, name,
-							     ev->kind)
+	struct jl_sensor *s = (fd < 0 || d) ? jl_sensor_add(ctx, &jl_backend_perf, &dom, id, name)
 					    : NULL;
 	if (!s) {
 		free(d);
@@ -367,41 +379,16 @@ static int add_event(joules_ctx *ctx, struct pmu *pmu, const struct event *ev, s
 			close(fd);
 		return JOULES_ERR_NOMEM;
 	}
-	if (ev->per_package)
-		snprintf(s->pub.device, sizeof s->pub.device, "socket %zu", pkg);
+	s->cost_ns = PERF_COST_NS;
 	if (fd < 0) {
 		jl_sensor_unreadable(s, err, "%s", why);
+		if (err == JOULES_ERR_PERMISSION)
+			jl_sensor_fix(s, "sysctl kernel.perf_event_paranoid=0, or grant CAP_PERFMON");
 		return 0;
 	}
 	hold(s, ev, d, fd, cpu);
 	pmu->last_open_ns = d->opened_ns;
 	return 0;
-}
-
-/*
- * Containment across both backends: core and uncore inside their package,
- * package and dram inside psys. Only links that are still missing are set.
- */
-static void link_rapl(joules_ctx *ctx)
-{
-	int psys = joules_sensor_find(ctx, "rapl:psys");
-	for (size_t i = 0; i < ctx->n_sensors; i++) {
-		struct joules_sensor *p = &ctx->sensors[i].pub;
-		if (p->parent >= 0 || strncmp(p->id, "rapl:", 5) != 0)
-			continue;
-		if (p->kind == JOULES_KIND_CPU_PACKAGE || p->kind == JOULES_KIND_DRAM) {
-			p->parent = psys;
-		} else if (p->kind == JOULES_KIND_CPU_CORE || p->kind == JOULES_KIND_UNCORE) {
-			for (size_t j = 0; j < ctx->n_sensors; j++) {
-				const struct joules_sensor *q = &ctx->sensors[j].pub;
-				if (q->kind == JOULES_KIND_CPU_PACKAGE &&
-				    strncmp(q->id, "rapl:", 5) == 0 && strcmp(q->device, p->device) == 0) {
-					p->parent = (int)j;
-					break;
-				}
-			}
-		}
-	}
 }
 
 /* Let every counter just opened advance past 0 if it is alive at all. */
@@ -428,9 +415,9 @@ static int by_domain(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int perf_enumerate(joules_ctx *ctx, void **state)
+static int perf_enumerate(joules_ctx *ctx, void *priv)
 {
-	(void)state;
+	(void)priv;
 	struct pmu *pmu = calloc(1, sizeof *pmu);
 	if (!pmu)
 		return JOULES_ERR_NOMEM;
@@ -458,27 +445,20 @@ static int perf_enumerate(joules_ctx *ctx, void **state)
 	int r = evs ? 0 : JOULES_ERR_NOMEM;
 	if (evs) {
 		load_pmu(pmu);
+		if (!pmu->err)
+			place_cpus(ctx, pmu);
 		for (int i = 0; i < n; i++)
 			describe_event(pmu, ents[i]->d_name, &evs[i]);
 		qsort(evs, (size_t)n, sizeof *evs, by_domain);
 		/* A PMU without a usable cpumask still lists its domains, once. */
-		size_t packages = pmu->err ? 1 : pmu->n_cpus;
-		for (size_t pkg = 0; pkg < packages && r == 0; pkg++)
+		size_t places = pmu->err ? 1 : pmu->n_cpus;
+		for (size_t at = 0; at < places && r == 0; at++)
 			for (int i = 0; i < n && r == 0; i++)
-				if (evs[i].per_package || pkg == 0)
-					r = add_event(ctx, pmu, &evs[i], pkg);
+				if (evs[i].per_package || at == 0)
+					r = add_event(ctx, pmu, &evs[i], at);
 	}
-	if (r == 0) {
-		link_rapl(ctx);
-		if (pmu->last_open_ns)
-			settle(pmu->last_open_ns);
-		size_t mine = 0;
-		for (size_t i = 0; i < ctx->n_sensors; i++)
-			mine += ctx->sensors[i].backend == &jl_backend_perf;
-		if (mine == 0)
-			jl_note(ctx, "every domain of %s is read through powercap, which it prefers "
-				     "(those sensors say \"also: perf\")", pmu->dir);
-	}
+	if (r == 0 && pmu->last_open_ns)
+		settle(pmu->last_open_ns);
 	for (int i = 0; i < n; i++)
 		free(ents[i]);
 	free(ents);

@@ -3,6 +3,14 @@
  * CPU RAPL domains through powercap sysfs: <root>/class/powercap/
  * intel-rapl:N[:M] and intel-rapl-mmio:N[:M], Intel and AMD alike.
  *
+ * N and M are the kernel's registration order, in hex ("%x"): they say
+ * nothing about the package (a psys zone registered between two packages
+ * makes package-1 intel-rapl:2). Each zone is a candidate for the domain
+ * its `name` says (package-N, package-N-die-M, psys; core, uncore, dram in
+ * the package of the zone above); lib/domain.c merges it with other
+ * sources' candidates. A zone that cannot be understood is listed alone and
+ * named in the source note.
+ *
  * energy_uj counts µJ and wraps to 0 after max_energy_range_uj, so the
  * counter's modulus is max_energy_range_uj + 1. A zone whose `enabled` is 0
  * still counts (the flag is about power limits), so it is not consulted.
@@ -23,8 +31,13 @@
 #define POWERCAP_MAX_POWER_UW 2000000000ull /* 2 kW */
 /* RAPL updates its counters about every millisecond (Intel SDM). */
 #define POWERCAP_REFRESH_US 1000u
-
-#define ZONE_MAX 256 /* package indices we keep track of */
+/*
+ * One read: a pread of energy_uj (0.55-0.65 µs measured on the developer
+ * machine, on a fake tree); on hardware the kernel also reads the MSR on a
+ * CPU of the package. Ranked below perf's read(2) of an event, which does
+ * the same behind a perf event (docs/design.md, "Domains").
+ */
+#define POWERCAP_COST_NS 3000u
 
 const struct jl_backend jl_backend_powercap;
 
@@ -32,50 +45,109 @@ struct zone_data {
 	char path[JL_PATH_MAX]; /* of energy_uj, for messages */
 };
 
+/* The two control types whose zones are RAPL domains. */
+static const char *const prefixes[] = {"intel-rapl", "intel-rapl-mmio"};
+#define N_PREFIXES 2
+
 struct zone {
-	const char *dir;     /* "intel-rapl:0:1" */
-	unsigned pkg;        /* N */
-	int sub;             /* M, or -1 for a top-level zone */
+	char dir[256];       /* "intel-rapl:0:1" */
+	unsigned prefix;     /* index in prefixes[] */
+	unsigned long top;   /* N, as the kernel writes it: hex ("%x") */
+	long sub;            /* M, or -1 for a top-level zone */
 	char zname[64];      /* contents of `name` */
+	struct jl_domain dom;
+	bool understood;     /* its name says which domain it is */
+	bool guessed;        /* a sub-zone whose package was taken from its number */
 };
 
-/* "intel-rapl:N" or "intel-rapl:N:M" after the given prefix. */
-static bool parse_zone_dir(const char *d, const char *prefix, struct zone *z)
+/* A hex number as powercap writes it ("%x"): at least one digit, nothing else. */
+static bool parse_hex(const char *p, unsigned long *out, char **end)
 {
-	size_t n = strlen(prefix);
-	if (strncmp(d, prefix, n) != 0 || d[n] != ':')
+	if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+		return false;
+	errno = 0;
+	*out = strtoul(p, end, 16);
+	return errno == 0;
+}
+
+/* "<prefix>:N" or "<prefix>:N:M"; false for anything else. */
+static bool parse_zone_dir(const char *d, struct zone *z)
+{
+	for (unsigned p = N_PREFIXES; p-- > 0;) {
+		size_t n = strlen(prefixes[p]);
+		if (strncmp(d, prefixes[p], n) != 0 || d[n] != ':')
+			continue;
+		char *end;
+		unsigned long sub;
+		if (!parse_hex(d + n + 1, &z->top, &end))
+			return false;
+		z->sub = -1;
+		if (*end == ':') {
+			if (!parse_hex(end + 1, &sub, &end) || sub > INT32_MAX)
+				return false;
+			z->sub = (long)sub;
+		}
+		if (*end != '\0' || z->top > INT32_MAX || strlen(d) >= sizeof z->dir)
+			return false;
+		z->prefix = p;
+		snprintf(z->dir, sizeof z->dir, "%s", d);
+		return true;
+	}
+	return false;
+}
+
+/* A non-negative decimal int at *p, advancing it. */
+static bool take_int(const char **p, int32_t *out)
+{
+	if (**p < '0' || **p > '9')
 		return false;
 	char *end;
-	const char *p = d + n + 1;
-	if (*p < '0' || *p > '9')
+	errno = 0;
+	long v = strtol(*p, &end, 10);
+	if (errno || v > INT32_MAX)
 		return false;
-	unsigned long pkg = strtoul(p, &end, 10);
-	z->sub = -1;
-	if (*end == ':') {
-		p = end + 1;
-		if (*p < '0' || *p > '9')
-			return false;
-		z->sub = (int)strtoul(p, &end, 10);
-	}
-	if (*end != '\0' || pkg >= ZONE_MAX)
-		return false;
-	z->pkg = (unsigned)pkg;
-	z->dir = d;
+	*out = (int32_t)v;
+	*p = end;
 	return true;
 }
 
-static int kind_of(const char *zname)
+/*
+ * A top-level zone's domain from its name, as the kernel's intel_rapl
+ * driver writes it: "package-N", "package-N-die-M" (more than one die per
+ * package), "psys".
+ */
+static bool top_domain(const char *zname, struct jl_domain *d)
 {
-	if (strncmp(zname, "package", 7) == 0)
-		return JOULES_KIND_CPU_PACKAGE;
+	*d = jl_domain_none(JOULES_KIND_OTHER);
+	if (strcmp(zname, "psys") == 0) {
+		d->kind = JOULES_KIND_PLATFORM;
+		return true;
+	}
+	const char *p = zname;
+	if (strncmp(p, "package-", 8) != 0)
+		return false;
+	p += 8;
+	if (!take_int(&p, &d->package))
+		return false;
+	if (strncmp(p, "-die-", 5) == 0) {
+		p += 5;
+		if (!take_int(&p, &d->die))
+			return false;
+	}
+	if (*p)
+		return false;
+	d->kind = JOULES_KIND_CPU_PACKAGE;
+	return true;
+}
+
+static int sub_kind(const char *zname)
+{
 	if (strcmp(zname, "core") == 0)
 		return JOULES_KIND_CPU_CORE;
 	if (strcmp(zname, "uncore") == 0)
 		return JOULES_KIND_UNCORE;
 	if (strcmp(zname, "dram") == 0)
 		return JOULES_KIND_DRAM;
-	if (strcmp(zname, "psys") == 0)
-		return JOULES_KIND_PLATFORM;
 	return JOULES_KIND_OTHER;
 }
 
@@ -132,37 +204,27 @@ static uint64_t counter_modulus(joules_ctx *ctx, const char *dir)
 	return range + 1;
 }
 
-static int add_zone(joules_ctx *ctx, const struct zone *z, int top[ZONE_MAX])
+static int add_zone(joules_ctx *ctx, const struct zone *z)
 {
 	char id[JOULES_ID_LEN], name[JOULES_NAME_LEN], path[JL_PATH_MAX];
-	if (z->sub < 0 || strncmp(z->zname, "package", 7) == 0)
+	/* A zone not understood is listed under its own name, alone. */
+	if (z->sub < 0 || z->dom.package < 0)
 		snprintf(name, sizeof name, "%s", z->zname);
 	else
-		snprintf(name, sizeof name, "%.40s-%u", z->zname, z->pkg);
+		snprintf(name, sizeof name, "%.40s-%d", z->zname, z->dom.package);
 	snprintf(id, sizeof id, "rapl:%.58s", name);
-	/*
-	 * An intel-rapl-mmio zone repeats an intel-rapl one: keep the first.
-	 * Two intel-rapl zones with one name are both real: both are listed.
-	 */
-	if (strncmp(z->dir, "intel-rapl-mmio", 15) == 0 && joules_sensor_find(ctx, id) >= 0)
-		return 0;
 
 	struct zone_data *d = malloc(sizeof *d);
 	if (!d)
 		return JOULES_ERR_NOMEM;
-	struct jl_sensor *s = jl_sensor_add(ctx, &jl_backend_powercap, id, name, kind_of(z->zname));
+	struct jl_sensor *s = jl_sensor_add(ctx, &jl_backend_powercap, &z->dom, id, name);
 	if (!s) {
 		free(d);
 		return JOULES_ERR_NOMEM;
 	}
 	s->data = d;
+	s->cost_ns = POWERCAP_COST_NS;
 	s->pub.refresh_us = POWERCAP_REFRESH_US;
-	if (z->sub >= 0 || kind_of(z->zname) == JOULES_KIND_CPU_PACKAGE)
-		snprintf(s->pub.device, sizeof s->pub.device, "socket %u", z->pkg);
-	if (z->sub < 0)
-		top[z->pkg] = (int)(ctx->n_sensors - 1);
-	else
-		s->pub.parent = top[z->pkg];
 	jl_counter_init(&s->counter, counter_modulus(ctx, z->dir), 1, 1, POWERCAP_MAX_POWER_UW);
 	if (jl_sysfs_path(ctx, path, sizeof path, "class/powercap/%s/energy_uj", z->dir)) {
 		jl_sensor_unreadable(s, JOULES_ERR_INVALID, "%s: path too long", z->dir);
@@ -179,25 +241,104 @@ static void read_zone_name(joules_ctx *ctx, struct zone *z)
 	char path[JL_PATH_MAX];
 	if (jl_sysfs_path(ctx, path, sizeof path, "class/powercap/%s/name", z->dir) ||
 	    jl_read_text(path, z->zname, sizeof z->zname) <= 0)
-		snprintf(z->zname, sizeof z->zname, "%s", z->dir);
+		snprintf(z->zname, sizeof z->zname, "%.63s", z->dir);
+}
+
+/* Top-level zones first (in numeric order, as hex), then sub-zones; per control type. */
+static int by_number(const void *a, const void *b)
+{
+	const struct zone *x = a, *y = b;
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	if ((x->sub >= 0) != (y->sub >= 0))
+		return x->sub >= 0 ? 1 : -1;
+	if (x->top != y->top)
+		return x->top < y->top ? -1 : 1;
+	return x->sub < y->sub ? -1 : x->sub > y->sub;
+}
+
+static const struct zone *top_of(const struct zone *zs, size_t n, const struct zone *z)
+{
+	for (size_t i = 0; i < n; i++)
+		if (zs[i].sub < 0 && zs[i].prefix == z->prefix && zs[i].top == z->top)
+			return &zs[i];
+	return NULL;
+}
+
+static bool same_identity(const struct jl_domain *a, const struct jl_domain *b)
+{
+	return a->kind == b->kind && a->package == b->package && a->die == b->die;
 }
 
 /*
- * psys holds the packages and DRAM; core and uncore sit inside their
- * package (set in add_zone). DRAM is a sysfs child of its package but its
- * energy is outside it.
+ * Each zone's domain: a top-level zone's from its name; a sub-zone's kind
+ * from its name and its package (and die) from its parent zone. A zone
+ * that repeats an earlier zone's name within its control type is a domain
+ * of its own (instance 1, 2...); intel-rapl-mmio's zones are the same
+ * domains as intel-rapl's, reached through MMIO.
  */
-static void link_platform(joules_ctx *ctx, size_t first)
+static void identify(struct zone *zs, size_t n)
 {
-	int psys = -1;
-	for (size_t i = first; i < ctx->n_sensors; i++)
-		if (ctx->sensors[i].pub.kind == JOULES_KIND_PLATFORM && psys < 0)
-			psys = (int)i;
-	for (size_t i = first; i < ctx->n_sensors; i++) {
-		struct joules_sensor *p = &ctx->sensors[i].pub;
-		if (p->kind == JOULES_KIND_DRAM || p->kind == JOULES_KIND_CPU_PACKAGE)
-			p->parent = psys;
+	for (size_t i = 0; i < n; i++) {
+		struct zone *z = &zs[i];
+		if (z->sub >= 0)
+			continue;
+		z->understood = top_domain(z->zname, &z->dom);
+		z->dom.alone = !z->understood;
+		for (size_t j = 0; j < i && z->understood; j++)
+			z->dom.instance += zs[j].prefix == z->prefix && zs[j].understood &&
+					   same_identity(&zs[j].dom, &z->dom);
 	}
+	for (size_t i = 0; i < n; i++) {
+		struct zone *z = &zs[i];
+		if (z->sub < 0)
+			continue;
+		const struct zone *t = top_of(zs, n, z);
+		z->dom = jl_domain_none(sub_kind(z->zname));
+		if (t && t->understood && t->dom.kind == JOULES_KIND_CPU_PACKAGE) {
+			z->dom.package = t->dom.package;
+			z->dom.die = t->dom.die;
+			z->dom.instance = t->dom.instance;
+		} else {
+			/* No package zone above it to name its package: its number stands in. */
+			z->dom.package = (int32_t)z->top;
+			z->guessed = true;
+		}
+		z->understood = z->dom.kind != JOULES_KIND_OTHER;
+		z->dom.alone = !z->understood;
+	}
+}
+
+static void note_add(char *buf, size_t len, size_t *used, const char *fmt, const char *a,
+		     const char *b)
+{
+	if (*used >= len)
+		return;
+	int m = snprintf(buf + *used, len - *used, fmt, a, b);
+	*used += m > 0 ? (size_t)m : 0;
+}
+
+/* Name what was not understood, so nothing is dropped in silence. */
+static void note_odd(joules_ctx *ctx, const struct zone *zs, size_t n, const char *odd)
+{
+	char note[JL_MSG_LEN] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (zs[i].guessed)
+			note_add(note, sizeof note, &used, "%s%s: no package zone above it, so its "
+				 "package is taken from its number", used ? "; " : "", zs[i].dir);
+		else if (!zs[i].understood)
+			note_add(note, sizeof note, &used, "%s%s: not a RAPL domain name, listed "
+				 "under it alone", used ? "; " : "", zs[i].dir);
+		else if (zs[i].sub < 0 && zs[i].dom.instance)
+			note_add(note, sizeof note, &used, "%s%s: named like an earlier zone, "
+				 "listed as a domain of its own", used ? "; " : "", zs[i].dir);
+	}
+	if (odd[0])
+		note_add(note, sizeof note, &used, "%sskipped, not zone names: %s",
+			 used ? "; " : "", odd);
+	if (note[0])
+		jl_note(ctx, "%s", note);
 }
 
 static int zone_filter(const struct dirent *e)
@@ -215,14 +356,14 @@ static void note_no_zones(joules_ctx *ctx, const char *path)
 		path);
 }
 
-static int powercap_enumerate(joules_ctx *ctx, void **state)
+static int powercap_enumerate(joules_ctx *ctx, void *priv)
 {
-	(void)state;
+	(void)priv;
 	char path[JL_PATH_MAX];
 	if (jl_sysfs_path(ctx, path, sizeof path, "class/powercap"))
 		return 0;
 	struct dirent **ents;
-	int n = scandir(path, &ents, zone_filter, versionsort);
+	int n = scandir(path, &ents, zone_filter, alphasort);
 	if (n <= 0) {
 		if (n < 0 && errno != ENOENT)
 			jl_note(ctx, "%s: cannot list: %s", path, strerror(errno));
@@ -232,34 +373,31 @@ static int powercap_enumerate(joules_ctx *ctx, void **state)
 			free(ents);
 		return 0;
 	}
-
-	int top[ZONE_MAX];
-	for (size_t i = 0; i < ZONE_MAX; i++)
-		top[i] = -1;
-	size_t first = ctx->n_sensors;
-	int r = 0;
-	static const char *const prefixes[] = {"intel-rapl", "intel-rapl-mmio"};
-	for (size_t p = 0; p < 2 && r == 0; p++) {
-		/* Top-level zones first, so sub-zones find their package. */
-		for (int pass = 0; pass < 2 && r == 0; pass++) {
-			for (int i = 0; i < n && r == 0; i++) {
-				struct zone z;
-				if (!parse_zone_dir(ents[i]->d_name, prefixes[p], &z) ||
-				    (z.sub >= 0) != (pass == 1))
-					continue;
-				read_zone_name(ctx, &z);
-				r = add_zone(ctx, &z, top);
-			}
-		}
+	struct zone *zs = calloc((size_t)n, sizeof *zs);
+	char odd[256] = "";
+	size_t k = 0, used = 0;
+	for (int i = 0; i < n && zs; i++) {
+		const char *d = ents[i]->d_name;
+		if (parse_zone_dir(d, &zs[k]))
+			read_zone_name(ctx, &zs[k++]);
+		else if (strcmp(d, prefixes[0]) != 0 && strcmp(d, prefixes[1]) != 0)
+			note_add(odd, sizeof odd, &used, "%s%s", used ? ", " : "", d);
 	}
 	for (int i = 0; i < n; i++)
 		free(ents[i]);
 	free(ents);
-	if (r == 0)
-		link_platform(ctx, first);
-	/* Only the control type, or nothing that parses as a zone. */
-	if (r == 0 && ctx->n_sensors == first)
-		note_no_zones(ctx, path);
+	if (!zs)
+		return JOULES_ERR_NOMEM;
+	qsort(zs, k, sizeof *zs, by_number);
+	identify(zs, k);
+	int r = 0;
+	for (size_t i = 0; i < k && r == 0; i++)
+		r = add_zone(ctx, &zs[i]);
+	if (r == 0 && k == 0)
+		note_no_zones(ctx, path); /* only the control type, or nothing that parses */
+	else if (r == 0)
+		note_odd(ctx, zs, k, odd);
+	free(zs);
 	return r;
 }
 

@@ -50,6 +50,11 @@ def completes_commands_options_sensors_and_the_command(case):
                 ["rapl:package-0", "rapl:package-1"], "sensor ids from joules list")
         case.eq(complete(case, t.root, "joules", "run", "-e", "dram,rapl:dram-"),
                 ["dram,rapl:dram-0", "dram,rapl:dram-1"], "the last item of a list")
+        case.eq(complete(case, t.root, "joules", "t"), ["top"], "top")
+        case.eq(complete(case, t.root, "joules", "top", "--s"), ["--sort"], "top options")
+        case.eq(complete(case, t.root, "joules", "top", "-s", "p"), ["power"], "top sort keys")
+        case.eq(complete(case, t.root, "joules", "top", "--sort", ""),
+                ["energy", "kind", "name", "power"], "every sort key")
         case.check("sleep" in complete(case, t.root, "joules", "run", "--", "slee"),
                    "the command after --")
 

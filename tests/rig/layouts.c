@@ -23,6 +23,14 @@ static const struct {
 	{"hwmon-xe", layout_hwmon_xe},
 	{"hwmon-amd-energy", layout_hwmon_amd_energy},
 	{"hwmon-messy", layout_hwmon_messy},
+	{"psys-between", layout_psys_between},
+	{"psys-first", layout_psys_first},
+	{"psys-last", layout_psys_last},
+	{"hex-zones", layout_hex_zones},
+	{"per-die-perf", layout_per_die_perf},
+	{"zones-300", layout_zones_300},
+	{"vangogh", layout_vangogh},
+	{"amd-2s", layout_amd_2s},
 };
 
 const char *const fakesys_layouts[] = {
@@ -39,6 +47,14 @@ const char *const fakesys_layouts[] = {
 	"hwmon-xe",
 	"hwmon-amd-energy",
 	"hwmon-messy",
+	"psys-between",
+	"psys-first",
+	"psys-last",
+	"hex-zones",
+	"per-die-perf",
+	"zones-300",
+	"vangogh",
+	"amd-2s",
 	NULL,
 };
 

@@ -20,6 +20,8 @@ int fakesys_perf_pmu(struct fakesys *fs, const char *type, const char *cpumask);
 /* events/<name> holding `terms`, with <name>.scale and <name>.unit "Joules". */
 int fakesys_perf_event(struct fakesys *fs, const char *name, const char *terms,
 		       const char *scale);
+/* devices/system/cpu/cpu<cpu>/topology/{physical_package_id,die_id}. */
+int fakesys_cpu(struct fakesys *fs, unsigned cpu, unsigned package, unsigned die);
 /* The kernel's RAPL scale: 2^-32 J per count, as sysfs prints it. */
 #define FAKESYS_PERF_SCALE "2.3283064365386963e-10"
 
@@ -30,5 +32,15 @@ int layout_hwmon_i915(struct fakesys *fs);
 int layout_hwmon_xe(struct fakesys *fs);
 int layout_hwmon_amd_energy(struct fakesys *fs);
 int layout_hwmon_messy(struct fakesys *fs);
+
+/* layouts_domain.c */
+int layout_psys_between(struct fakesys *fs);
+int layout_psys_first(struct fakesys *fs);
+int layout_psys_last(struct fakesys *fs);
+int layout_hex_zones(struct fakesys *fs);
+int layout_per_die_perf(struct fakesys *fs);
+int layout_zones_300(struct fakesys *fs);
+int layout_vangogh(struct fakesys *fs);
+int layout_amd_2s(struct fakesys *fs);
 
 #endif

@@ -37,10 +37,23 @@ int fakesys_perf_event(struct fakesys *fs, const char *name, const char *terms,
 	return fakesys_write(fs, rel, "Joules\n");
 }
 
+int fakesys_cpu(struct fakesys *fs, unsigned cpu, unsigned package, unsigned die)
+{
+	char rel[128], text[32];
+	snprintf(rel, sizeof rel, "devices/system/cpu/cpu%u/topology/physical_package_id", cpu);
+	snprintf(text, sizeof text, "%u\n", package);
+	if (fakesys_write(fs, rel, text) < 0)
+		return -1;
+	snprintf(rel, sizeof rel, "devices/system/cpu/cpu%u/topology/die_id", cpu);
+	snprintf(text, sizeof text, "%u\n", die);
+	return fakesys_write(fs, rel, text);
+}
+
 /* Two sockets of 28 cores: cpumask names the first CPU of each. */
 int layout_perf_intel_2s(struct fakesys *fs)
 {
-	if (fakesys_perf_pmu(fs, "65023\n", "0,28\n") < 0 ||
+	if (fakesys_perf_pmu(fs, "65023\n", "0,28\n") < 0 || fakesys_cpu(fs, 0, 0, 0) < 0 ||
+	    fakesys_cpu(fs, 28, 1, 0) < 0 ||
 	    fakesys_perf_event(fs, "energy-cores", "event=0x01", FAKESYS_PERF_SCALE) < 0 ||
 	    fakesys_perf_event(fs, "energy-pkg", "event=0x02", FAKESYS_PERF_SCALE) < 0 ||
 	    fakesys_perf_event(fs, "energy-ram", "event=0x03", FAKESYS_PERF_SCALE) < 0 ||
@@ -53,7 +66,7 @@ int layout_perf_intel_2s(struct fakesys *fs)
 /* The device machine: a KVM guest whose only RAPL event is a dead psys. */
 int layout_perf_dead_psys(struct fakesys *fs)
 {
-	if (fakesys_perf_pmu(fs, "65009\n", "0\n") < 0)
+	if (fakesys_perf_pmu(fs, "65009\n", "0\n") < 0 || fakesys_cpu(fs, 0, 0, 0) < 0)
 		return -1;
 	return fakesys_perf_event(fs, "energy-psys", "event=0x05", FAKESYS_PERF_SCALE);
 }
@@ -63,7 +76,7 @@ int layout_perf_powercap(struct fakesys *fs)
 {
 	if (fakesys_powercap_zone(fs, "intel-rapl:0", "package-0", 1000000,
 				  FAKESYS_RAPL_RANGE_UJ) < 0 ||
-	    fakesys_perf_pmu(fs, "65023\n", "0\n") < 0)
+	    fakesys_perf_pmu(fs, "65023\n", "0\n") < 0 || fakesys_cpu(fs, 0, 0, 0) < 0)
 		return -1;
 	return fakesys_perf_event(fs, "energy-pkg", "event=0x02", FAKESYS_PERF_SCALE);
 }

@@ -1,29 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * joules_gpu_*: each NVIDIA GPU's identity and state now, for `joules gpu`.
+ * The NVML backend's GPU operations (joules_gpu_*): each NVIDIA GPU's
+ * identity and state now, for `joules gpu`.
  * Off the measurement path: it calls NVML on the caller's thread. A field
  * the GPU does not offer is marked invalid, never reported as 0.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "../../backend.h"
 #include "nvml_api.h"
 
-JOULES_API int joules_gpu_count(const joules_ctx *ctx)
+static int nvml_gpu_count(const void *priv)
 {
-	if (!ctx)
-		return JOULES_ERR_INVALID;
-	const struct jl_nvml *nv = jl_nvml_state(ctx);
-	if (!nv)
-		return 0;
+	const struct jl_nvml *nv = priv;
 	return nv->status ? nv->status : (int)nv->n_gpus;
 }
 
-JOULES_API const char *joules_gpu_error(const joules_ctx *ctx)
+static const char *nvml_gpu_error(const void *priv)
 {
-	const struct jl_nvml *nv = ctx ? jl_nvml_state(ctx) : NULL;
-	return nv ? nv->message : "";
+	const struct jl_nvml *nv = priv;
+	return nv->message;
 }
 
 /* Copy at most dst_len - 1 bytes and terminate. */
@@ -80,23 +77,18 @@ static void fill_state(const struct jl_nvml_fns *fn, nvmlDevice_t h, struct joul
 	}
 }
 
-JOULES_API int joules_gpu_info(joules_ctx *ctx, size_t index, struct joules_gpu_info *out)
+static int nvml_gpu_info(joules_ctx *ctx, void *priv, size_t index, struct joules_gpu_info *out)
 {
-	if (!ctx || !out || out->size < sizeof *out)
-		return JOULES_ERR_INVALID;
-	int r = jl_fork_check(ctx, "joules_gpu_info");
-	if (r < 0)
-		return r;
-	struct jl_nvml *nv = jl_nvml_state(ctx);
-	if (!nv || nv->status || index >= nv->n_gpus)
+	const struct jl_nvml *nv = priv;
+	if (nv->status || index >= nv->n_gpus)
 		return jl_fail(ctx, JOULES_ERR_NO_SENSOR, "no NVIDIA GPU %zu (%s)", index,
-			       nv && nv->message[0] ? nv->message : "joules_gpu_count() tells how many");
+			       nv->message[0] ? nv->message : "joules_gpu_count() tells how many");
 	const struct jl_nvml_gpu *g = &nv->gpus[index];
 	uint32_t size = out->size;
 	memset(out, 0, sizeof *out);
 	out->size = size;
 	out->index = (uint32_t)index;
-	out->sensor = g->sensor;
+	out->sensor = jl_nvml_sensor(ctx, (unsigned)index);
 	copy(out->name, sizeof out->name, g->name);
 	copy(out->uuid, sizeof out->uuid, g->uuid);
 	copy(out->pci_bus_id, sizeof out->pci_bus_id, g->bus_id);
@@ -118,3 +110,9 @@ JOULES_API int joules_gpu_info(joules_ctx *ctx, size_t index, struct joules_gpu_
 	}
 	return 0;
 }
+
+const struct jl_gpu_ops jl_nvml_gpu_ops = {
+	.count = nvml_gpu_count,
+	.error = nvml_gpu_error,
+	.info = nvml_gpu_info,
+};

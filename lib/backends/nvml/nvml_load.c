@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "../../internal.h"
 #include "nvml_api.h"
 
 #define NVML_DEFAULT_LIBRARY "libnvidia-ml.so.1"
@@ -138,7 +138,6 @@ static int resolve_all(struct jl_nvml *nv)
 static void learn_gpu(struct jl_nvml *nv, unsigned i)
 {
 	struct jl_nvml_gpu *g = &nv->gpus[i];
-	g->sensor = -1;
 	g->handle_rc = nv->fn.DeviceGetHandleByIndex(i, &g->handle);
 	if (g->handle_rc != NVML_SUCCESS) {
 		g->handle = NULL;
@@ -154,9 +153,8 @@ static void learn_gpu(struct jl_nvml *nv, unsigned i)
 	g->name[sizeof g->name - 1] = g->uuid[sizeof g->uuid - 1] = '\0';
 }
 
-static void load(struct jl_nvml *nv)
+void jl_nvml_load(struct jl_nvml *nv, const char *file)
 {
-	const char *file = getenv("JOULES_NVML_LIBRARY");
 	if (!file || !*file)
 		file = NVML_DEFAULT_LIBRARY;
 	snprintf(nv->library, sizeof nv->library, "%s", file);
@@ -194,14 +192,6 @@ static void load(struct jl_nvml *nv)
 		learn_gpu(nv, i);
 }
 
-struct jl_nvml *jl_nvml_load(void)
-{
-	struct jl_nvml *nv = calloc(1, sizeof *nv);
-	if (nv)
-		load(nv);
-	return nv;
-}
-
 void jl_nvml_unload(struct jl_nvml *nv)
 {
 	if (!nv)
@@ -210,10 +200,5 @@ void jl_nvml_unload(struct jl_nvml *nv)
 		nv->fn.Shutdown();
 	if (nv->dl)
 		dlclose(nv->dl);
-	free(nv);
 }
 
-void jl_nvml_forget(struct jl_nvml *nv)
-{
-	free(nv);
-}

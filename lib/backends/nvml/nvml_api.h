@@ -135,13 +135,12 @@ struct jl_nvml_fns {
 struct jl_nvml_gpu {
 	nvmlDevice_t handle;   /* NULL when NVML gave no handle */
 	nvmlReturn_t handle_rc;
-	int sensor;            /* index of its energy sensor */
 	char name[NVML_DEVICE_NAME_V2_BUFFER_SIZE];
 	char uuid[NVML_DEVICE_UUID_V2_BUFFER_SIZE];
 	char bus_id[NVML_DEVICE_PCI_BUS_ID_BUFFER_SIZE];
 };
 
-/* The context-wide NVML state: the backend's slot in ctx->backend_state. */
+/* The context-wide NVML state: the backend's private data. */
 struct jl_nvml {
 	void *dl;               /* dlopen() handle, NULL when absent */
 	bool initialised;       /* nvmlInit succeeded: nvmlShutdown is owed */
@@ -157,21 +156,13 @@ struct jl_nvml {
 };
 
 /*
- * Load and initialise NVML into a fresh state. Always returns a state (NULL
- * only when out of memory); its status and message say whether NVML is
- * usable. "No NVIDIA library" is status 0 with n_gpus 0 and a message.
+ * Load `library` (NULL or "": libnvidia-ml.so.1) and initialise NVML into a
+ * zeroed state; its status and message say whether NVML is usable. "No
+ * NVIDIA library" is status 0 with n_gpus 0 and a message.
  */
-struct jl_nvml *jl_nvml_load(void);
-/* nvmlShutdown and dlclose, then free. NULL is allowed. */
+void jl_nvml_load(struct jl_nvml *nv, const char *library);
+/* nvmlShutdown and dlclose; the caller frees nv. NULL is allowed. */
 void jl_nvml_unload(struct jl_nvml *nv);
-/*
- * In a fork() child of the process that loaded it: free the child's copy
- * only. NVML's session is the parent's (its state is not usable across
- * fork: a child calls nvmlInit for its own), and another thread of the parent may have been inside NVML at
- * the fork, so neither nvmlShutdown nor dlclose (which runs the library's
- * destructors) is called. NULL is allowed.
- */
-void jl_nvml_forget(struct jl_nvml *nv);
 
 /* The enum joules_error for an NVML return code. */
 int jl_nvml_error(nvmlReturn_t rc);
@@ -182,7 +173,10 @@ int jl_nvml_error(nvmlReturn_t rc);
 void jl_nvml_explain(const struct jl_nvml *nv, nvmlReturn_t rc, const char *what, char *buf,
 		     size_t len);
 
-/* The NVML state of a context, or NULL when the NVML backend holds none. */
-struct jl_nvml *jl_nvml_state(const struct joules_ctx *ctx);
+/* The index of GPU `index`'s energy sensor in the context, or -1. */
+int jl_nvml_sensor(const struct joules_ctx *ctx, unsigned index);
+
+/* joules_gpu_*() for NVIDIA GPUs (nvml_info.c). */
+extern const struct jl_gpu_ops jl_nvml_gpu_ops;
 
 #endif

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Regions, the region sampler, traces and the idle baseline: the state
+ * behind joules_region_*, joules_sampler_*, joules_trace and
+ * joules_baseline_*, one per context, made on first use.
+ *
+ * Readings flow one way. Every sample (the sampler thread, or
+ * joules_sample) reads all sensors; each reading goes to the running
+ * regions at once (failures, wraps, the last good reading) and into its
+ * sensor's queue of readings waiting to be final (a GPU's, ~20-60 ms);
+ * final readings leave the queue in order for the trace and the regions'
+ * peak windows. One mutex guards all of it and the counters' extension,
+ * so joules_read and joules_settle take it too once it exists.
+ */
+#ifndef JOULES_REGION_H
+#define JOULES_REGION_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "internal.h"
+
+/* Readings of one sensor waiting to be final: > 60 ms at 1 ms ticks. */
+#define JL_PENDING_LEN 128
+
+/* Per sensor: the sample stream. */
+struct jl_stream {
+	struct joules_reading pending[JL_PENDING_LEN];
+	uint64_t pending_sample[JL_PENDING_LEN]; /* the sample each was taken in */
+	unsigned head, count;
+	struct joules_reading last; /* the last final reading that left the queue */
+	bool has_last;
+	struct joules_trace_point *trace; /* trace_len points, a ring */
+	unsigned trace_next, trace_count;
+};
+
+/* Per region and sensor. */
+struct jl_track {
+	struct joules_reading ref;     /* start of the open peak window */
+	struct joules_reading last_ok; /* the last good reading while running */
+	bool has_last_ok;
+	double peak_w;
+	bool peaked;
+	uint64_t max_gap_ns; /* longest time between good readings around failed ones */
+	bool gap;            /* a reading failed while running */
+	bool failing;        /* ... and no good one came since */
+	bool estimated;      /* a reading came provisional or with its own bound */
+	uint32_t wraps;
+	int failed; /* error of the first failed reading, or 0 */
+	char reason[JOULES_REASON_LEN];
+};
+
+struct jl_region {
+	bool used, paused, ended;
+	char name[JOULES_NAME_LEN];
+	/*
+	 * Boundary snapshots, n readings each: begin, pause, resume, pause...,
+	 * end. Spans [2k, 2k+1] are the active ones.
+	 */
+	struct joules_reading *bounds;
+	size_t n_bounds, cap_bounds;
+	uint64_t begin_ns, end_ns, span_ns, paused_ns; /* span_ns: the active span's start */
+	uint64_t ended_at_ns; /* when end() read its last snapshot, for the 1 s give-up */
+	struct jl_track *track;
+	struct joules_region_sensor *result; /* every sensor's, for the totals */
+};
+
+struct jl_regions {
+	pthread_mutex_t lock;
+	struct jl_region *region;
+	size_t n_region;
+	struct jl_stream *stream;  /* one per sensor */
+	struct joules_reading *tick; /* one snapshot, reused by every sample */
+	uint64_t samples;            /* samples taken so far */
+	struct joules_trace_point *trace_mem;
+	uint32_t trace_len;
+	uint64_t min_window_ns; /* peak windows are at least this long */
+	/* The sampler thread. */
+	pthread_t thread;
+	pthread_cond_t wake;
+	bool running, stop;
+	uint64_t interval_ns;
+	/* The baseline: one per sensor, or NULL. */
+	struct joules_baseline *baseline;
+};
+
+/* The context's state, made on first use; NULL when out of memory. */
+struct jl_regions *jl_regions_get(joules_ctx *ctx);
+/*
+ * Free it (stops the sampler thread first). Called by joules_close(); in a
+ * fork() child (forked) it only frees memory: the child has no thread to
+ * join, and a lock held at the fork stays held.
+ */
+void jl_regions_free(joules_ctx *ctx, bool forked);
+/* Take and drop the lock when the state exists (joules_read, joules_settle). */
+void jl_regions_lock(const joules_ctx *ctx);
+void jl_regions_unlock(const joules_ctx *ctx);
+
+/* read.c, settle.c: what joules_read / joules_settle do, under the lock held. */
+void jl_read_snapshot(joules_ctx *ctx, struct joules_reading *out, size_t n);
+/* Settle one reading of sensor i; true while it stays provisional. */
+bool jl_settle_one(joules_ctx *ctx, size_t i, struct joules_reading *r);
+
+/* region_sampler.c: one sample of every sensor, under the lock. */
+void jl_sample_locked(joules_ctx *ctx, struct jl_regions *R);
+/* Move readings that became final out of every queue (trace, peaks). */
+void jl_drain_locked(joules_ctx *ctx, struct jl_regions *R);
+/* A reading taken while region g runs: failures, wraps, gaps. */
+void jl_track_note(joules_ctx *ctx, struct jl_region *g, size_t i,
+		   const struct joules_reading *r);
+/* A final reading for region g's peak window of sensor i. */
+void jl_track_peak(joules_ctx *ctx, const struct jl_regions *R, struct jl_region *g, size_t i,
+		   const struct joules_reading *r);
+
+#endif

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The region sampler: the context's state for regions (made on first use),
+ * the optional thread that samples every sensor each interval, the queues
+ * that hold readings until they are final, the traces, and what a sample
+ * tells the regions (failures, wraps, peak windows). See region.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "region.h"
+
+struct jl_regions *jl_regions_get(joules_ctx *ctx)
+{
+	if (ctx->regions)
+		return ctx->regions;
+	size_t n = ctx->n_sensors ? ctx->n_sensors : 1;
+	struct jl_regions *R = calloc(1, sizeof *R);
+	pthread_condattr_t attr;
+	if (!R)
+		return NULL;
+	R->stream = calloc(n, sizeof *R->stream);
+	R->tick = calloc(n, sizeof *R->tick);
+	if (!R->stream || !R->tick || pthread_condattr_init(&attr)) {
+		free(R->stream);
+		free(R->tick);
+		free(R);
+		return NULL;
+	}
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&R->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_mutex_init(&R->lock, NULL);
+	ctx->regions = R;
+	return R;
+}
+
+void jl_regions_lock(const joules_ctx *ctx)
+{
+	if (ctx->regions)
+		pthread_mutex_lock(&ctx->regions->lock);
+}
+
+void jl_regions_unlock(const joules_ctx *ctx)
+{
+	if (ctx->regions)
+		pthread_mutex_unlock(&ctx->regions->lock);
+}
+
+void jl_regions_free(joules_ctx *ctx, bool forked)
+{
+	struct jl_regions *R = ctx->regions;
+	if (!R)
+		return;
+	if (!forked)
+		joules_sampler_stop(ctx);
+	for (size_t k = 0; k < R->n_region; k++) {
+		free(R->region[k].bounds);
+		free(R->region[k].track);
+		free(R->region[k].result);
+	}
+	free(R->region);
+	free(R->stream);
+	free(R->tick);
+	free(R->trace_mem);
+	free(R->baseline);
+	if (!forked) {
+		pthread_cond_destroy(&R->wake);
+		pthread_mutex_destroy(&R->lock);
+	}
+	free(R);
+	ctx->regions = NULL;
+}
+
+/* ---- what readings tell the regions ---- */
+
+void jl_track_note(joules_ctx *ctx, struct jl_region *g, size_t i,
+		   const struct joules_reading *r)
+{
+	struct jl_track *t = &g->track[i];
+	if (r->status) {
+		t->gap = t->failing = true;
+		if (!t->failed) {
+			const char *msg = ctx->sensors[i].error;
+			t->failed = r->status;
+			snprintf(t->reason, sizeof t->reason, "%s",
+				 *msg ? msg : joules_strerror(r->status));
+		}
+		return;
+	}
+	if (r->flags & JOULES_READING_WRAPPED)
+		t->wraps++;
+	if ((r->flags & JOULES_READING_PROVISIONAL) || r->uncertainty_uj)
+		t->estimated = true;
+	if (t->failing && t->has_last_ok && r->time_ns - t->last_ok.time_ns > t->max_gap_ns)
+		t->max_gap_ns = r->time_ns - t->last_ok.time_ns;
+	t->failing = false;
+	t->last_ok = *r;
+	t->has_last_ok = true;
+}
+
+/* Region g is running at time ns for sensor i (not paused, not ended, begun). */
+static bool running_at(const struct jl_region *g, size_t n, size_t i, uint64_t ns)
+{
+	if (!g->used || ns < g->track[i].ref.time_ns)
+		return false;
+	if (g->n_bounds % 2) /* running now */
+		return true;
+	return ns <= g->bounds[(g->n_bounds - 1) * n + i].time_ns;
+}
+
+void jl_track_peak(joules_ctx *ctx, const struct jl_regions *R, struct jl_region *g, size_t i,
+		   const struct joules_reading *r)
+{
+	struct jl_track *t = &g->track[i];
+	uint64_t uj;
+	if (!running_at(g, ctx->n_sensors, i, r->time_ns))
+		return;
+	jl_settle_one(ctx, i, &t->ref);
+	if ((t->ref.flags | r->flags) & JOULES_READING_PROVISIONAL)
+		return;
+	if (r->time_ns <= t->ref.time_ns || r->time_ns - t->ref.time_ns < R->min_window_ns)
+		return;
+	if (joules_delta(&t->ref, r, &uj) == 0) {
+		double w = (double)uj / ((double)(r->time_ns - t->ref.time_ns) / 1e3);
+		if (!t->peaked || w > t->peak_w)
+			t->peak_w = w;
+		t->peaked = true;
+	}
+	t->ref = *r;
+}
+
+/* ---- the stream of samples ---- */
+
+static void trace_add(struct jl_stream *st, uint32_t len, const struct joules_reading *r,
+		      uint64_t sample)
+{
+	if (!st->trace || !st->has_last || r->time_ns <= st->last.time_ns)
+		return;
+	struct joules_trace_point p = {.sample = sample,
+				       .time_ns = r->time_ns,
+				       .window_ns = r->time_ns - st->last.time_ns,
+				       .flags = r->flags & JOULES_READING_WRAPPED};
+	p.status = joules_delta(&st->last, r, &p.energy_uj);
+	if (p.status == 0)
+		p.power_w = (double)p.energy_uj / ((double)p.window_ns / 1e3);
+	else
+		p.energy_uj = 0;
+	st->trace[st->trace_next] = p;
+	st->trace_next = (st->trace_next + 1) % len;
+	if (st->trace_count < len)
+		st->trace_count++;
+}
+
+/* A reading of sensor i became final: the trace, then each region's peaks. */
+static void offer(joules_ctx *ctx, struct jl_regions *R, size_t i, const struct joules_reading *r,
+		  uint64_t sample)
+{
+	struct jl_stream *st = &R->stream[i];
+	trace_add(st, R->trace_len, r, sample);
+	st->last = *r;
+	st->has_last = true;
+	for (size_t k = 0; k < R->n_region; k++)
+		jl_track_peak(ctx, R, &R->region[k], i, r);
+}
+
+void jl_drain_locked(joules_ctx *ctx, struct jl_regions *R)
+{
+	for (size_t i = 0; i < ctx->n_sensors; i++) {
+		struct jl_stream *st = &R->stream[i];
+		while (st->count) {
+			struct joules_reading *r = &st->pending[st->head];
+			if (jl_settle_one(ctx, i, r))
+				break;
+			offer(ctx, R, i, r, st->pending_sample[st->head]);
+			st->head = (st->head + 1) % JL_PENDING_LEN;
+			st->count--;
+		}
+	}
+}
+
+void jl_sample_locked(joules_ctx *ctx, struct jl_regions *R)
+{
+	size_t n = ctx->n_sensors;
+	jl_read_snapshot(ctx, R->tick, n);
+	R->samples++;
+	for (size_t k = 0; k < R->n_region; k++) {
+		struct jl_region *g = &R->region[k];
+		if (!g->used || g->n_bounds % 2 == 0)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			jl_track_note(ctx, g, i, &R->tick[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct jl_stream *st = &R->stream[i];
+		if (st->count == JL_PENDING_LEN) { /* never final: let the oldest go */
+			st->head = (st->head + 1) % JL_PENDING_LEN;
+			st->count--;
+		}
+		unsigned at = (st->head + st->count) % JL_PENDING_LEN;
+		st->pending[at] = R->tick[i];
+		st->pending_sample[at] = R->samples;
+		st->count++;
+	}
+	jl_drain_locked(ctx, R);
+}
+
+JOULES_API int joules_sample(joules_ctx *ctx)
+{
+	if (!ctx)
+		return JOULES_ERR_INVALID;
+	int r = jl_fork_check(ctx, "joules_sample");
+	if (r < 0)
+		return r;
+	struct jl_regions *R = jl_regions_get(ctx);
+	if (!R)
+		return jl_fail(ctx, JOULES_ERR_NOMEM, "joules_sample: out of memory");
+	pthread_mutex_lock(&R->lock);
+	jl_sample_locked(ctx, R);
+	pthread_mutex_unlock(&R->lock);
+	return 0;
+}
+
+/* ---- the thread ---- */
+
+static struct timespec to_timespec(uint64_t ns)
+{
+	return (struct timespec){.tv_sec = (time_t)(ns / 1000000000u),
+				 .tv_nsec = (long)(ns % 1000000000u)};
+}
+
+static void *sampler_main(void *arg)
+{
+	joules_ctx *ctx = arg;
+	struct jl_regions *R = ctx->regions;
+	pthread_mutex_lock(&R->lock);
+	uint64_t due = jl_now_ns();
+	while (!R->stop) {
+		jl_sample_locked(ctx, R);
+		uint64_t now = jl_now_ns();
+		due += R->interval_ns;
+		if (due <= now) /* fell behind: skip, don't burst */
+			due = now + R->interval_ns;
+		struct timespec at = to_timespec(due);
+		while (!R->stop && pthread_cond_timedwait(&R->wake, &R->lock, &at) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&R->lock);
+	return NULL;
+}
+
+/* The longest interval that still sees every wrap: half the shortest wrap period. */
+static uint64_t max_interval_ns(const joules_ctx *ctx)
+{
+	uint64_t best = 0;
+	for (size_t i = 0; i < ctx->n_sensors; i++) {
+		uint64_t half = ctx->sensors[i].pub.wrap_period_ns / 2;
+		if (half && (!best || half < best))
+			best = half;
+	}
+	return best;
+}
+
+JOULES_API int joules_sampler_start(joules_ctx *ctx, uint32_t interval_us, uint32_t trace_len)
+{
+	if (!ctx)
+		return JOULES_ERR_INVALID;
+	int r = jl_fork_check(ctx, "joules_sampler_start");
+	if (r < 0)
+		return r;
+	struct jl_regions *R = jl_regions_get(ctx);
+	size_t n = ctx->n_sensors;
+	if (!R)
+		return jl_fail(ctx, JOULES_ERR_NOMEM, "joules_sampler_start: out of memory");
+	joules_sampler_stop(ctx);
+	struct joules_trace_point *mem = NULL;
+	if (trace_len && n) {
+		mem = calloc((size_t)trace_len * n, sizeof *mem);
+		if (!mem)
+			return jl_fail(ctx, JOULES_ERR_NOMEM,
+				       "joules_sampler_start: out of memory for %u trace points "
+				       "of %zu sensors; ask for fewer",
+				       trace_len, n);
+	}
+	uint64_t interval = 0;
+	if (interval_us) {
+		interval = (uint64_t)(interval_us < JOULES_SAMPLER_MIN_US ? JOULES_SAMPLER_MIN_US
+									  : interval_us) *
+			   1000u;
+		uint64_t most = max_interval_ns(ctx);
+		if (most && interval > most)
+			interval = most;
+	}
+	pthread_mutex_lock(&R->lock);
+	R->trace_mem = mem;
+	R->trace_len = mem ? trace_len : 0;
+	for (size_t i = 0; i < n; i++) {
+		struct jl_stream *st = &R->stream[i];
+		st->trace = mem ? mem + i * trace_len : NULL;
+		st->trace_next = st->trace_count = 0;
+	}
+	/*
+	 * A window much shorter than the interval (a region's end just after a
+	 * sample) would turn one counter update into a false spike.
+	 */
+	R->min_window_ns = interval / 2;
+	R->interval_ns = interval;
+	R->stop = false;
+	pthread_mutex_unlock(&R->lock);
+	if (!interval)
+		return 0;
+	int e = pthread_create(&R->thread, NULL, sampler_main, ctx);
+	if (e)
+		return jl_fail(ctx, JOULES_ERR_NOMEM, "pthread_create of the region sampler: %s",
+			       strerror(e));
+	R->running = true;
+	return 0;
+}
+
+JOULES_API void joules_sampler_stop(joules_ctx *ctx)
+{
+	struct jl_regions *R = ctx ? ctx->regions : NULL;
+	/* A fork() child has no thread to stop; its lock may be held forever. */
+	if (!R || jl_fork_check(ctx, "joules_sampler_stop") < 0)
+		return;
+	if (R->running) {
+		pthread_mutex_lock(&R->lock);
+		R->stop = true;
+		pthread_cond_signal(&R->wake);
+		pthread_mutex_unlock(&R->lock);
+		pthread_join(R->thread, NULL);
+		R->running = false;
+	}
+	pthread_mutex_lock(&R->lock);
+	free(R->trace_mem);
+	R->trace_mem = NULL;
+	R->trace_len = 0;
+	for (size_t i = 0; i < ctx->n_sensors; i++) {
+		R->stream[i].trace = NULL;
+		R->stream[i].trace_next = R->stream[i].trace_count = 0;
+	}
+	R->interval_ns = R->min_window_ns = 0;
+	pthread_mutex_unlock(&R->lock);
+}
+
+JOULES_API uint32_t joules_sampler_interval(const joules_ctx *ctx)
+{
+	if (!ctx || !ctx->regions || !ctx->regions->running)
+		return 0;
+	return (uint32_t)(ctx->regions->interval_ns / 1000u);
+}
+
+JOULES_API int joules_trace(joules_ctx *ctx, size_t sensor, uint64_t after_ns,
+			    struct joules_trace_point *out, size_t n)
+{
+	if (!ctx || (!out && n))
+		return JOULES_ERR_INVALID;
+	if (sensor >= ctx->n_sensors)
+		return JOULES_ERR_NO_SENSOR;
+	int r = jl_fork_check(ctx, "joules_trace");
+	if (r < 0)
+		return r;
+	struct jl_regions *R = ctx->regions;
+	if (!R)
+		return 0;
+	size_t got = 0;
+	pthread_mutex_lock(&R->lock);
+	const struct jl_stream *st = &R->stream[sensor];
+	unsigned len = R->trace_len, oldest = len ? (st->trace_next + len - st->trace_count) % len : 0;
+	for (unsigned k = 0; st->trace && k < st->trace_count && got < n; k++) {
+		const struct joules_trace_point *p = &st->trace[(oldest + k) % len];
+		if (p->time_ns > after_ns)
+			out[got++] = *p;
+	}
+	pthread_mutex_unlock(&R->lock);
+	return (int)got;
+}
