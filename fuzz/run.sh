@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # Build each libFuzzer target with Debian's clang (ASan + UBSan) and run it
-# for a short fixed time from its seed corpus (fuzz/corpus/NAME, read only:
+# for a short fixed time from its seed corpus (fuzz/corpus/NAME when there is one, read only:
 # new inputs go to a temp dir). Fails when a target does not build or finds
 # a crash, leak or sanitizer report; the reproducer is kept in the temp dir.
 #
@@ -11,10 +11,12 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
-targets=(sysfs_value perf_format)
+targets=(sysfs_value perf_format trace_csv proto)
 declare -A sources=(
 	[sysfs_value]="lib/sysfs.c lib/error.c"
 	[perf_format]="lib/backends/perf_format.c"
+	[trace_csv]="cli/trace.c lib/utf8.c -lm"
+	[proto]="-Idaemon daemon/proto.c"
 )
 cc=${CLANG:-clang}
 command -v "$cc" >/dev/null || { echo "fuzz/run.sh: $cc not found (apt-get install clang)" >&2; exit 1; }
@@ -31,8 +33,10 @@ for t in "${targets[@]}"; do
 		continue
 	fi
 	mkdir -p "$work/new_$t"
+	seeds=()
+	[ -d "fuzz/corpus/$t" ] && seeds=("$PWD/fuzz/corpus/$t")
 	if (cd "$work" && "$exe" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=1024 \
-		-print_final_stats=1 "$work/new_$t" "$OLDPWD/fuzz/corpus/$t" >"$work/$t.log" 2>&1); then
+		-print_final_stats=1 "$work/new_$t" "${seeds[@]}" >"$work/$t.log" 2>&1); then
 		echo "== fuzz $t: $(grep -E '^stat::number_of_executed_units' "$work/$t.log" | awk '{print $2}') runs in ${seconds} s, no crash"
 	else
 		echo "== fuzz $t: FAILED; the log and the reproducer are in $work"

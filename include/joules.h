@@ -40,6 +40,11 @@
  *   frees the child's copy and closes its file descriptors, and joins no
  *   thread, takes no lock and calls no NVML function. The parent's
  *   context is not affected by anything the child does.
+ *   fork() waits until no thread of this process is inside an NVML call
+ *   made by the library (at most 2 s, $JOULES_NVML_FORK_WAIT_MS), so that
+ *   the child's own context can call nvmlInit; when a call outlives that
+ *   bound (a hung GPU), contexts opened in the child have no NVIDIA GPU
+ *   and joules_gpu_count() gives JOULES_ERR_FORKED with the reason.
  */
 #ifndef JOULES_H
 #define JOULES_H
@@ -91,6 +96,8 @@ enum joules_kind {
 /* joules_sensor.flags */
 #define JOULES_SENSOR_READABLE 0x1u   /* readings succeed for this caller */
 #define JOULES_SENSOR_INTEGRATED 0x2u /* energy integrated from power samples */
+/* Read through joulesd's shared page, not directly (`source` names the daemon's source). */
+#define JOULES_SENSOR_VIA_DAEMON 0x4u
 
 #define JOULES_ID_LEN 64
 #define JOULES_NAME_LEN 64
@@ -207,9 +214,18 @@ JOULES_API int joules_open(joules_ctx **ret, const char *sysfs_root);
 
 /* Where a context's readings come from (joules_open_opts.policy). */
 enum joules_source_policy {
-	JOULES_POLICY_AUTO = 0,   /* what this process can reach (today: read directly) */
+	/*
+	 * Each domain from its best reader: joulesd for a domain this process
+	 * cannot read or whose direct counter wraps (the daemon sees every
+	 * wrap), a direct source otherwise (GPUs: NVML needs no privilege).
+	 */
+	JOULES_POLICY_AUTO = 0,
 	JOULES_POLICY_DIRECT = 1, /* read the hardware from this process only */
-	JOULES_POLICY_DAEMON = 2, /* only through the joules daemon (not available yet) */
+	/*
+	 * joulesd for every domain it serves; the open fails when it cannot
+	 * be reached. Its socket: $JOULES_SOCKET, else /run/joules/joules.sock.
+	 */
+	JOULES_POLICY_DAEMON = 2,
 };
 
 /*
@@ -228,7 +244,7 @@ struct joules_open_opts {
 	 * joules_source_name() lists the sources of a context.
 	 */
 	const char *sources;
-	int32_t policy;           /* enum joules_source_policy; DAEMON: JOULES_ERR_UNSUPPORTED for now */
+	int32_t policy;           /* enum joules_source_policy */
 	int32_t reserved;         /* 0 */
 	/*
 	 * Optional: a buffer of error_len bytes that receives the message of a
@@ -243,8 +259,9 @@ struct joules_open_opts {
  * Open a context with options (NULL: as joules_open(ret, NULL)). Fails with
  * JOULES_ERR_INVALID for a `size` smaller than the first version of the
  * struct, or bigger with nonzero bytes past the fields this library knows,
- * for an unknown source name or policy; with JOULES_ERR_UNSUPPORTED for
- * JOULES_POLICY_DAEMON. On failure *ret is NULL, the code is returned and
+ * for an unknown source name or policy; with JOULES_POLICY_DAEMON, with the
+ * daemon's error (JOULES_ERR_PERMISSION: not running, or this user not in
+ * its group) when it cannot be reached. On failure *ret is NULL, the code is returned and
  * opts->error (when given) holds the message.
  */
 JOULES_API int joules_open_with(joules_ctx **ret, const struct joules_open_opts *opts);
@@ -355,7 +372,9 @@ struct joules_gpu_info {
 /*
  * Number of NVIDIA GPUs. 0 when there is no NVIDIA driver (a normal state;
  * joules_gpu_error() says so); a negative error when NVML is there but
- * cannot be used (joules_gpu_error() says why and how to fix it).
+ * cannot be used (joules_gpu_error() says why and how to fix it), among
+ * them JOULES_ERR_FORKED in a process forked while an NVML call was in
+ * flight for longer than fork() waits (see fork() above).
  */
 JOULES_API int joules_gpu_count(const joules_ctx *ctx);
 

@@ -16,6 +16,8 @@ struct jl_sample {
 	uint64_t raw;
 	uint32_t uncertainty_uj;
 	uint32_t flags; /* JOULES_READING_* the reading gets (PROVISIONAL) */
+	/* CLOCK_MONOTONIC the reading stands for, when the backend took it; 0: now. */
+	uint64_t time_ns;
 };
 
 /* Optional operations of a source of GPUs: what joules_gpu_*() ask. */

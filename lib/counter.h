@@ -22,8 +22,8 @@
  */
 #define JL_COUNTER_JITTER_STEPS 2u
 /*
- * A counter that has not changed since its first reading for this many
- * refresh intervals is not counting. A live domain moves its counter at
+ * A counter read raw that does not change over a region of more than this
+ * many refresh intervals is not counting (lib/region.c). A live domain moves its counter at
  * nearly every refresh, but at a very low power one refresh adds less than
  * one resolution step (a core at 0.1 W adds 6 µJ per 1 ms RAPL refresh
  * against a 61 µJ step), so one interval is not enough evidence; a hundred

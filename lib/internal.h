@@ -75,6 +75,7 @@ struct joules_ctx {
 	struct jl_sampler *sampler; /* NULL unless some sensor is sampled */
 	struct jl_regions *regions; /* regions, their sampler, baseline (region.h) */
 	size_t enumerating;         /* the source whose enumerate() runs now */
+	int32_t policy;             /* enum joules_source_policy */
 	char last_error[JL_MSG_LEN];
 	struct jl_fork_guard fork_guard; /* armed first thing in joules_open() */
 };

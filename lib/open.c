@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "domain.h"
 #include "sampler.h"
+#include "utf8.h"
 
 /* The size of the first version of struct joules_open_opts (JOULES_0.2). */
 #define OPTS_SIZE_V1 (offsetof(struct joules_open_opts, error_len) + sizeof(size_t))
@@ -101,11 +102,8 @@ static int check_opts(const struct joules_open_opts *opts)
 			      "joules_open_with: opts->size is %zu: set it to sizeof(struct "
 			      "joules_open_opts) (%zu here), and zero the struct first",
 			      opts->size, sizeof *opts);
-	if (opts->policy == JOULES_POLICY_DAEMON)
-		return refuse(opts, JOULES_ERR_UNSUPPORTED, NULL,
-			      "joules_open_with: JOULES_POLICY_DAEMON: this libjoules has no "
-			      "daemon source yet; use JOULES_POLICY_AUTO or JOULES_POLICY_DIRECT");
-	if (opts->policy != JOULES_POLICY_AUTO && opts->policy != JOULES_POLICY_DIRECT)
+	if (opts->policy != JOULES_POLICY_AUTO && opts->policy != JOULES_POLICY_DIRECT &&
+	    opts->policy != JOULES_POLICY_DAEMON)
 		return refuse(opts, JOULES_ERR_INVALID, NULL,
 			      "joules_open_with: policy %d is not an enum joules_source_policy",
 			      (int)opts->policy);
@@ -201,6 +199,7 @@ JOULES_API int joules_open_with(joules_ctx **ret, const struct joules_open_opts 
 	while (len > 1 && ctx->sysfs_root[len - 1] == '/')
 		ctx->sysfs_root[--len] = '\0';
 	snprintf(ctx->nvml_library, sizeof ctx->nvml_library, "%s", nvml);
+	ctx->policy = opts->policy;
 	if (pick_sources(ctx, opts->sources) < 0)
 		return refuse(opts, JOULES_ERR_NOMEM, ctx, "joules_open_with: out of memory");
 	for (size_t b = 0; b < ctx->n_sources; b++) {
@@ -208,13 +207,16 @@ JOULES_API int joules_open_with(joules_ctx **ret, const struct joules_open_opts 
 		r = ctx->sources[b].backend->enumerate(ctx, ctx->sources[b].priv);
 		if (r < 0)
 			return refuse(opts, r, ctx, "%s: enumerating its sensors failed: %s",
-				      ctx->sources[b].backend->name, joules_strerror(r));
+				      ctx->sources[b].backend->name,
+				      ctx->last_error[0] ? ctx->last_error : joules_strerror(r));
 	}
 	r = jl_domains_merge(ctx);
 	if (r < 0)
 		return refuse(opts, r, ctx, "joules_open: merging the sensors failed: %s",
 			      joules_strerror(r));
 	describe_counters(ctx);
+	for (size_t i = 0; i < ctx->n_sensors; i++) /* set by backends, maybe cut short */
+		jl_utf8_clean(ctx->sensors[i].pub.reason);
 	r = jl_sampler_start(ctx);
 	if (r < 0)
 		return refuse(opts, r, ctx, "%s", ctx->last_error[0] ? ctx->last_error

@@ -43,20 +43,6 @@ static void explain_reset(struct jl_sensor *s, enum jl_counter_event ev, uint64_
 			       s->pub.id, (unsigned long long)was_raw, (unsigned long long)raw);
 }
 
-/*
- * A counter that has never changed since its first reading, over
- * JL_COUNTER_STUCK_REFRESHES of its refresh intervals, is not counting:
- * never a reading of "0 J used". Integrated sensors are left out (a device
- * that reports 0 W does use no power as far as anyone can tell).
- */
-static bool stuck(const struct jl_sensor *s, uint64_t now_ns)
-{
-	const struct jl_counter *c = &s->counter;
-	uint64_t span = (uint64_t)s->pub.refresh_us * 1000u * JL_COUNTER_STUCK_REFRESHES;
-	return s->pub.refresh_us && !(s->pub.flags & JOULES_SENSOR_INTEGRATED) && c->primed &&
-	       !c->advanced && now_ns - c->first_ns > span;
-}
-
 static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading *out)
 {
 	struct jl_counter *c = &s->counter;
@@ -67,7 +53,7 @@ static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading
 	} else {
 		out->status = s->backend->read(ctx, s, &sample);
 	}
-	out->time_ns = jl_now_ns();
+	out->time_ns = sample.time_ns ? sample.time_ns : jl_now_ns();
 	if (out->status == 0) {
 		uint64_t was_raw = c->last_raw, was_ns = c->last_ns;
 		enum jl_counter_event ev = jl_counter_update(c, sample.raw, out->time_ns);
@@ -90,15 +76,6 @@ static void read_one(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading
 		default:
 			break;
 		}
-		if (out->status == 0 && stuck(s, out->time_ns))
-			out->status = jl_sensor_fail(
-				s, JOULES_ERR_NOT_COUNTING,
-				"%s: the counter has stayed at %llu for %.1f s, %u times its refresh "
-				"interval: it is not counting (common for zones a virtual machine or "
-				"the firmware exposes but does not implement)",
-				s->pub.id, (unsigned long long)c->first_raw,
-				(double)(out->time_ns - c->first_ns) / 1e9,
-				(unsigned)((out->time_ns - c->first_ns) / 1000u / s->pub.refresh_us));
 		out->uncertainty_uj = sample.uncertainty_uj;
 		out->flags |= sample.flags;
 	}

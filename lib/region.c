@@ -289,14 +289,7 @@ static void sensor_result(joules_ctx *ctx, const struct jl_regions *R, struct jl
 	}
 	/* A partial sensor with no good reading after its start measured nothing. */
 	bool has_energy = spans > 0 && (!partial || o->covered_ns > 0);
-	/* A counter not counting at the end (lib/read.c) measured nothing at all. */
 	const struct joules_reading *last = &g->bounds[(g->n_bounds - 1) * n + i];
-	if (last->status == JOULES_ERR_NOT_COUNTING) {
-		o->state = JOULES_REGION_PARTIAL;
-		o->energy_uj = o->covered_ns = 0;
-		set_reason(o, JOULES_ERR_NOT_COUNTING, "%s", s->error);
-		return;
-	}
 	if (partial && last->status) {
 		/* Gone before the end: what ended it, not an earlier failure it recovered from. */
 		o->state = JOULES_REGION_PARTIAL;
@@ -323,6 +316,25 @@ static void sensor_result(joules_ctx *ctx, const struct jl_regions *R, struct jl
 		} else {
 			set_reason(o, t->failed, "%s", t->reason);
 		}
+	}
+	/*
+	 * A counter read raw that never moved over a region of more than
+	 * JL_COUNTER_STUCK_REFRESHES of its refresh intervals is not counting (a
+	 * VM's zone stuck at one value), as perf's dead counters are: never 0 J.
+	 */
+	uint64_t still_ns = (uint64_t)s->pub.refresh_us * 1000u * JL_COUNTER_STUCK_REFRESHES;
+	if (has_energy && o->energy_uj == 0 && !t->estimated && s->pub.refresh_us &&
+	    !(s->pub.flags & JOULES_SENSOR_INTEGRATED) && o->covered_ns > still_ns) {
+		char why[JOULES_REASON_LEN];
+		snprintf(why, sizeof why,
+			 "%s: the counter stayed at one value for %.1f s, %u times its refresh "
+			 "interval: it is not counting (common for zones a virtual machine or the "
+			 "firmware exposes but does not implement)",
+			 s->pub.id, (double)o->covered_ns / 1e9,
+			 (unsigned)(o->covered_ns / 1000u / s->pub.refresh_us));
+		o->state = JOULES_REGION_PARTIAL;
+		set_reason(o, JOULES_ERR_NOT_COUNTING, "%s", why);
+		has_energy = false;
 	}
 	if (!has_energy) {
 		o->energy_uj = o->covered_ns = 0;

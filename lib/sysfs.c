@@ -79,7 +79,7 @@ int jl_read_text(const char *path, char *buf, size_t len, int *errnum)
 		return io_error(errnum, e);
 	buf[n] = '\0';
 	if ((size_t)n == len - 1) {
-		buf[0] = '\0';
+		/* Not a value: but buf keeps the cut text, for a name cut to fit. */
 		set_errnum(errnum, EOVERFLOW);
 		return JOULES_ERR_PARSE;
 	}

@@ -46,8 +46,8 @@ int jl_sysfs_open(const char *path, int *errnum);
  * whitespace removed). Returns the length, or a negative enum
  * joules_error: an open or read failure (*errnum set), not a regular file
  * (JOULES_ERR_UNSUPPORTED), or JOULES_ERR_PARSE when it holds a NUL byte
- * or fills buf (a longer text is not taken as its prefix; *errnum
- * EOVERFLOW then).
+ * or fills buf: a longer text is not a value (*errnum EOVERFLOW then; buf
+ * holds the text cut to fit, for a caller that takes a name cut).
  */
 int jl_read_text(const char *path, char *buf, size_t len, int *errnum);
 

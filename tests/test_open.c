@@ -82,8 +82,12 @@ static void test_policy(void)
 				     .policy = JOULES_POLICY_DAEMON, .error = err,
 				     .error_len = sizeof err};
 	joules_ctx *ctx = NULL;
-	CHECK_EQ_INT(joules_open_with(&ctx, &o), JOULES_ERR_UNSUPPORTED);
-	CHECK_STR_HAS(err, "JOULES_POLICY_DAEMON");
+	/* The daemon policy with no daemon: refused, saying what to do. */
+	setenv("JOULES_SOCKET", "/nonexistent/joules.sock", 1);
+	CHECK_EQ_INT(joules_open_with(&ctx, &o), JOULES_ERR_PERMISSION);
+	CHECK_STR_HAS(err, "joulesd is not running");
+	CHECK_STR_HAS(err, "systemctl enable --now joulesd");
+	unsetenv("JOULES_SOCKET");
 	o.policy = 7;
 	CHECK_EQ_INT(joules_open_with(&ctx, &o), JOULES_ERR_INVALID);
 	CHECK_STR_HAS(err, "policy 7");

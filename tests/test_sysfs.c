@@ -129,7 +129,7 @@ static void test_values_longer_than_the_buffer(void)
 	path_of(fs, "a/name", path, sizeof path);
 	CHECK_EQ_INT(jl_read_text(path, name, sizeof name, &e), JOULES_ERR_PARSE);
 	CHECK_EQ_INT(e, EOVERFLOW);
-	CHECK_EQ_INT(name[0], '\0');
+	CHECK(strcmp(name, "package-0-die-1") == 0); /* cut, for a caller that takes a name */
 	CHECK_EQ_INT(jl_read_text(path, text, sizeof text, &e), 19);
 	CHECK(strcmp(text, "package-0-die-12345") == 0);
 	/* A megabyte: one bounded read, refused. */

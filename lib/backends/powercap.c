@@ -263,8 +263,11 @@ static int add_zone(joules_ctx *ctx, const struct zone *z)
 static void read_zone_name(joules_ctx *ctx, struct zone *z)
 {
 	char path[JL_PATH_MAX];
-	if (jl_sysfs_path(ctx, path, sizeof path, "class/powercap/%s/name", z->dir) ||
-	    jl_read_text(path, z->zname, sizeof z->zname, NULL) <= 0)
+	int e = 0, r = jl_sysfs_path(ctx, path, sizeof path, "class/powercap/%s/name", z->dir);
+	if (r == 0)
+		r = jl_read_text(path, z->zname, sizeof z->zname, &e);
+	/* A name too long for the buffer is kept cut (its characters made whole later). */
+	if (r <= 0 && !(r == JOULES_ERR_PARSE && e == EOVERFLOW))
 		snprintf(z->zname, sizeof z->zname, "%.63s", z->dir);
 }
 
