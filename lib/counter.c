@@ -26,8 +26,8 @@ enum jl_counter_event jl_counter_update(struct jl_counter *c, uint64_t raw, uint
 		return JL_COUNTER_BAD;
 	if (!c->primed) {
 		c->primed = true;
-		c->last_raw = c->first_raw = raw;
-		c->last_ns = c->first_ns = now_ns;
+		c->last_raw = raw;
+		c->last_ns = now_ns;
 		c->total_raw = raw;
 		return JL_COUNTER_FIRST;
 	}
@@ -58,7 +58,6 @@ enum jl_counter_event jl_counter_update(struct jl_counter *c, uint64_t raw, uint
 	}
 	if (ev == JL_COUNTER_RESET || ev == JL_COUNTER_JUMP)
 		c->resets++;
-	c->advanced |= raw != c->first_raw;
 	c->total_raw += delta;
 	c->last_raw = raw;
 	c->last_ns = now_ns;

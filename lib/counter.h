@@ -53,8 +53,6 @@ struct jl_counter {
 	uint64_t last_ns;
 	uint64_t total_raw; /* extended counter, raw units */
 	uint32_t resets;
-	uint64_t first_raw, first_ns; /* the first reading */
-	bool advanced;      /* has changed since the first reading */
 };
 
 /*

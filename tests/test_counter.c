@@ -163,18 +163,6 @@ static void test_jitter_is_not_a_reset(void)
 	CHECK_EQ_INT(jl_counter_update(&c, 97, 3 * MS), JL_COUNTER_RESET);
 }
 
-static void test_advanced_only_when_the_value_changes(void)
-{
-	struct jl_counter c;
-	init_rapl(&c);
-	jl_counter_update(&c, 7, 0);
-	jl_counter_update(&c, 7, S);
-	CHECK(!c.advanced);
-	CHECK_EQ_U64(c.first_ns, 0);
-	jl_counter_update(&c, 8, 2 * S);
-	CHECK(c.advanced);
-}
-
 static void test_raw_of_uj_rounds_up(void)
 {
 	struct jl_counter c;
@@ -199,7 +187,6 @@ int main(void)
 		TEST(test_wrap_period),
 		TEST(test_forward_jump_beyond_the_bound_is_a_reset),
 		TEST(test_jitter_is_not_a_reset),
-		TEST(test_advanced_only_when_the_value_changes),
 		TEST(test_raw_of_uj_rounds_up),
 	};
 	return run_tests(tests, sizeof tests / sizeof tests[0]);
