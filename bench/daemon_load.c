@@ -2,8 +2,6 @@
 /* The load and the /proc readings of daemon_load.h. */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -46,7 +46,7 @@ CLI_SOURCES=$(ls cli/*.c | grep -v '^cli/plot')
 	ln -sf libjoules.so.0 "$B/lib/libjoules.so" &&
 	gcc $CFLAGS -Icli $CLI_SOURCES -o "$B/cli/joules" \
 		$(pkg-config --cflags --libs json-c) -L"$B/lib" -ljoules -lm -Wl,-rpath,"$PWD/$B/lib" &&
-	gcc $CFLAGS bench/nvml_boundary.c -o "$B/bench/bench_nvml_boundary" \
+	gcc $CFLAGS bench/nvml_boundary.c bench/report.c -o "$B/bench/bench_nvml_boundary" \
 		-L"$B/lib" -ljoules -ldl -Wl,-rpath,"$PWD/$B/lib" &&
 	gcc $CFLAGS -Ilib -Ilib/backends/nvml tools/nvml_trace.c -o "$B/nvml_trace" -ldl
 } > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
