@@ -418,7 +418,7 @@ int metrics_open(struct metrics **ret, const struct metrics_config *cfg,
 int metrics_start(struct metrics *m, char *err, size_t err_len)
 {
 	/* No MHD_USE_ERROR_LOG: abusive clients must not fill the log. */
-	m->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+	m->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,
 				  answer, m,
 				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)m->fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONNECTIONS,
