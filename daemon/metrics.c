@@ -429,6 +429,7 @@ int metrics_start(struct metrics *m, char *err, size_t err_len)
 		snprintf(err, err_len, "libmicrohttpd could not start on --metrics %s", m->where);
 		return -1;
 	}
+	m->fd = -1; /* libmicrohttpd's now: MHD_stop_daemon closes it */
 	return 0;
 }
 
@@ -442,7 +443,7 @@ void metrics_close(struct metrics *m)
 	if (!m)
 		return;
 	if (m->mhd)
-		MHD_stop_daemon(m->mhd); /* leaves the listening socket to us */
+		MHD_stop_daemon(m->mhd);
 	if (m->fd >= 0)
 		close(m->fd);
 	if (m->unix_path[0])
