@@ -8,6 +8,7 @@ daemon restart. Needs root and prometheus; loopback only."""
 import json
 import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -210,7 +211,9 @@ def unix_socket_serves_the_group_only(case):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         os.chmod(os.path.dirname(path), 0o755)
         d.args = ("--metrics", f"unix:{path}")
-        with d:
+        d.start()
+        d3 = None
+        try:
             st = os.stat(path)
             case.eq(stat.S_IMODE(st.st_mode), 0o660, "socket mode")
             case.eq(st.st_gid, __import__("grp").getgrnam(GROUP).gr_gid, "socket group")
@@ -219,6 +222,47 @@ def unix_socket_serves_the_group_only(case):
             case.has(out, " 200 OK", "member gets the metrics")
             case.has(out, "joules_energy_resolution_joules 0.000001", "full resolution")
             case.eq(run_as(outsider(), UNIX_GET, path).strip(), "EACCES", "outsider refused")
+            # A second daemon on the same path is refused while the first serves.
+            d2 = Daemon(t, "--metrics", f"unix:{path}")
+            d2.start(wait=False)
+            case.eq(d2.proc.wait(timeout=PATIENCE_S), 1, "second daemon on a live metrics socket")
+            case.has(d2.stderr(), "another daemon serves there", "why")
+            d2.__exit__(None, None, None)
+            d.stop(signal.SIGKILL)  # leaves its socket files behind
+            d3 = Daemon(t, "--metrics", f"unix:{path}", sock_dir=d.base)
+            d3.log = d.log + ".3"
+            d3.start()
+            out = wait_for("a scrape after the stale socket", lambda: (
+                lambda o: o if PKG0 in o else None)(run_as(member(), UNIX_GET, path)))
+            case.has(out, " 200 OK", "stale socket replaced")
+            case.has(d3.stderr(), f"metrics for Prometheus on unix:{path}", "log")
+        finally:
+            if d3:
+                d3.stop(signal.SIGKILL)
+            d.__exit__(None, None, None)
+
+
+@test
+def bad_metrics_options_are_clear_errors(case):
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    taken = busy.getsockname()[1]
+    try:
+        with locked_tree() as t:
+            for args, rc, why in (
+                    (("--metrics-full",), 2, "need --metrics"),
+                    (("--metrics", "127.0.0.1:99999"), 1, "expected ADDR:PORT"),
+                    (("--metrics", "unix:relative.sock"), 1, "need an absolute path"),
+                    (("--metrics", "no-such-host.invalid:19471"), 1, "address 'no-such-host.invalid'"),
+                    (("--metrics", f"127.0.0.1:{taken}"), 1, "another program has the port")):
+                d = Daemon(t, *args)
+                d.start(wait=False)
+                case.eq(d.proc.wait(timeout=PATIENCE_S), rc, f"{args} exit status")
+                case.has(d.stderr(), why, f"{args} message")
+                d.__exit__(None, None, None)
+    finally:
+        busy.close()
 
 
 class Abuse:
