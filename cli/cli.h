@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include "joules.h"
+
 /* Exit statuses shared by every subcommand. */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAILURE 1
@@ -25,6 +27,12 @@ int cli_plot(int argc, char **argv);
  * usage error).
  */
 int cli_json_only_options(int argc, char **argv, const char *cmd, const char *usage, bool *json);
+
+/*
+ * joules_open() for command `cmd`, after checking that JOULES_SYSFS_ROOT,
+ * when set, is a directory; 0, or -1 after saying why on stderr.
+ */
+int cli_open(const char *cmd, joules_ctx **ctx);
 
 /* "joules: <what>" on stderr, and a hint to --help for usage errors. */
 void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

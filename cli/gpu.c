@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "text.h"
 #include "joules.h"
 
 static const char usage[] =
@@ -48,10 +49,10 @@ static json_object *gpu_json(const joules_ctx *ctx, const struct joules_gpu_info
 	json_object *o = json_object_new_object();
 	const struct joules_sensor *s = g->sensor >= 0 ? joules_sensor(ctx, (size_t)g->sensor) : NULL;
 	json_object_object_add(o, "index", json_object_new_int64(g->index));
-	json_object_object_add(o, "name", json_object_new_string(g->name));
-	json_object_object_add(o, "uuid", json_object_new_string(g->uuid));
-	json_object_object_add(o, "pci_bus_id", json_object_new_string(g->pci_bus_id));
-	json_object_object_add(o, "sensor", s ? json_object_new_string(s->id) : NULL);
+	json_object_object_add(o, "name", text_json(g->name));
+	json_object_object_add(o, "uuid", text_json(g->uuid));
+	json_object_object_add(o, "pci_bus_id", text_json(g->pci_bus_id));
+	json_object_object_add(o, "sensor", s ? text_json(s->id) : NULL);
 	json_object *mem = NULL;
 	if (has(g, JOULES_GPU_HAS_MEMORY)) {
 		mem = json_object_new_object();
@@ -80,8 +81,8 @@ static json_object *gpu_json(const joules_ctx *ctx, const struct joules_gpu_info
 	json_object_object_add(o, "energy_j", has(g, JOULES_GPU_HAS_ENERGY)
 						      ? json_object_new_double((double)g->energy_mj / 1e3)
 						      : NULL);
-	json_object_object_add(o, "status", json_object_new_string(status ? joules_strerror(status) : "ok"));
-	json_object_object_add(o, "error", status ? json_object_new_string(error) : NULL);
+	json_object_object_add(o, "status", text_json(status ? joules_strerror(status) : "ok"));
+	json_object_object_add(o, "error", status ? text_json(error) : NULL);
 	return o;
 }
 
@@ -101,8 +102,15 @@ static void print_row(const struct joules_gpu_info *g, int status, const char *e
 		snprintf(power, sizeof power, "%.1f", g->power_mw / 1e3);
 	if (has(g, JOULES_GPU_HAS_POWER_LIMIT))
 		snprintf(limit, sizeof limit, "%.1f", g->power_limit_mw / 1e3);
-	printf("%-3u %-26s %-40s %-16s %-30s %-9s %8s %8s  %s\n", g->index, g->name, g->uuid,
-	       g->pci_bus_id, mem, util, power, limit, status ? error : "ok");
+	printf("%-3u ", g->index);
+	text_pad(stdout, g->name, 26);
+	putchar(' ');
+	text_pad(stdout, g->uuid, 40);
+	putchar(' ');
+	text_pad(stdout, g->pci_bus_id, 16);
+	printf(" %-30s %-9s %8s %8s  ", mem, util, power, limit);
+	text_put(stdout, status ? error : "ok");
+	putchar('\n');
 }
 
 static int show(joules_ctx *ctx, int n, bool json)
@@ -117,11 +125,14 @@ static int show(joules_ctx *ctx, int n, bool json)
 		int status = joules_gpu_info(ctx, (size_t)i, &g);
 		const char *error = status ? joules_last_error(ctx) : "";
 		if (i == 0 && json) {
-			json_object_object_add(root, "driver_version", json_object_new_string(g.driver_version));
-			json_object_object_add(root, "nvml_version", json_object_new_string(g.nvml_version));
+			json_object_object_add(root, "driver_version", text_json(g.driver_version));
+			json_object_object_add(root, "nvml_version", text_json(g.nvml_version));
 		} else if (i == 0) {
-			printf("Driver %s, NVML %s, %d GPU%s\n\n", *g.driver_version ? g.driver_version : "?",
-			       *g.nvml_version ? g.nvml_version : "?", n, n == 1 ? "" : "s");
+			fputs("Driver ", stdout);
+			text_put(stdout, *g.driver_version ? g.driver_version : "?");
+			fputs(", NVML ", stdout);
+			text_put(stdout, *g.nvml_version ? g.nvml_version : "?");
+			printf(", %d GPU%s\n\n", n, n == 1 ? "" : "s");
 			printf("%-3s %-26s %-40s %-16s %-30s %-9s %8s %8s  %s\n", "IDX", "NAME", "UUID",
 			       "PCI BUS ID", "MEMORY MiB TOTAL/USED/FREE", "UTIL G/M", "POWER W",
 			       "LIMIT W", "STATUS");
@@ -134,8 +145,7 @@ static int show(joules_ctx *ctx, int n, bool json)
 	if (json) {
 		json_object_object_add(root, "gpus", arr);
 		json_object_object_add(root, "error", NULL);
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								  JSON_C_TO_STRING_NOSLASHESCAPE));
+		text_json_print(stdout, root);
 		json_object_put(root);
 	}
 	return CLI_EXIT_OK;
@@ -148,15 +158,18 @@ static int show_none(const joules_ctx *ctx, int n, bool json)
 	if (json) {
 		json_object *root = json_object_new_object();
 		json_object_object_add(root, "gpus", json_object_new_array());
-		json_object_object_add(root, "error", *why ? json_object_new_string(why) : NULL);
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								  JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_object_add(root, "error", *why ? text_json(why) : NULL);
+		text_json_print(stdout, root);
 		json_object_put(root);
 	} else if (n == 0) {
-		printf("No NVIDIA GPU: %s\n", *why ? why : "NVML found none");
+		fputs("No NVIDIA GPU: ", stdout);
+		text_put(stdout, *why ? why : "NVML found none");
+		putchar('\n');
 	}
 	if (n < 0) {
-		fprintf(stderr, "joules gpu: %s\n", why);
+		fputs("joules gpu: ", stderr);
+		text_put(stderr, why);
+		fputc('\n', stderr);
 		return CLI_EXIT_FAILURE;
 	}
 	return CLI_EXIT_OK;
@@ -169,11 +182,8 @@ int cli_gpu(int argc, char **argv)
 	if (exit_now >= 0)
 		return exit_now;
 	joules_ctx *ctx;
-	int r = joules_open(&ctx, NULL);
-	if (r < 0) {
-		fprintf(stderr, "joules gpu: cannot open sensors: %s\n", joules_strerror(r));
+	if (cli_open("gpu", &ctx) < 0)
 		return CLI_EXIT_FAILURE;
-	}
 	int n = joules_gpu_count(ctx);
 	int rc = n > 0 ? show(ctx, n, json) : show_none(ctx, n, json);
 	joules_close(ctx);

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* joules: the command line. Dispatches to one file per subcommand. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "joules.h"
+#include "spawn.h"
+#include "text.h"
 
 static const char usage[] =
 	"Usage: joules [--help] [--version] COMMAND [ARGS]\n"
@@ -66,6 +71,32 @@ int cli_json_only_options(int argc, char **argv, const char *cmd, const char *us
 	return -1;
 }
 
+int cli_open(const char *cmd, joules_ctx **ctx)
+{
+	const char *root = getenv("JOULES_SYSFS_ROOT");
+	struct stat st;
+	char shown[1024];
+	/* A typo here would otherwise read as "no RAPL driver loaded" on every source. */
+	int found = root && *root ? stat(root, &st) : 0;
+	if (root && *root && (found != 0 || !S_ISDIR(st.st_mode))) {
+		const char *why = found == 0        ? "not a directory"
+				  : errno == ENOENT ? "no such directory"
+						    : strerror(errno);
+		fprintf(stderr,
+			"joules %s: JOULES_SYSFS_ROOT=%s: %s; set it to a directory holding a "
+			"sysfs tree, or unset it to read /sys\n",
+			cmd, text_show(root, shown, sizeof shown), why);
+		*ctx = NULL;
+		return -1;
+	}
+	int r = joules_open(ctx, NULL);
+	if (r < 0) {
+		fprintf(stderr, "joules %s: cannot open the sensors: %s\n", cmd, joules_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
 #ifndef JOULES_HAVE_PLOT
 /* Built without cairo: say so rather than leave the command unknown. */
 static int cli_plot(int argc, char **argv)
@@ -93,7 +124,7 @@ static const struct command commands[] = {
 	{"top", cli_top},
 };
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -130,4 +161,23 @@ int main(int argc, char **argv)
 	}
 	cli_usage_error(NULL, "unknown command '%s'", argv[optind]);
 	return CLI_EXIT_USAGE;
+}
+
+/*
+ * What went to stdout must have got there: a full disk or a closed pipe is
+ * a failure, said with its reason (quietly for a reader that went away, as
+ * SIGPIPE would be: `joules list | head -1`).
+ */
+int main(int argc, char **argv)
+{
+	spawn_ignore_sigpipe();
+	int rc = dispatch(argc, argv);
+	/* A write that failed before this flush left its errno (commands print last). */
+	int e = fflush(stdout) != 0 ? errno : ferror(stdout) ? (errno ? errno : EIO) : 0;
+	if (e && rc == CLI_EXIT_OK) {
+		if (e != EPIPE)
+			fprintf(stderr, "joules: cannot write stdout: %s\n", strerror(e));
+		rc = CLI_EXIT_FAILURE;
+	}
+	return rc;
 }

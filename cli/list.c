@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "joules.h"
+#include "text.h"
 
 static const char usage[] =
 	"Usage: joules list [--json]\n"
@@ -63,18 +64,18 @@ static json_object *sensor_json(const joules_ctx *ctx, size_t i, const struct jo
 	json_object *o = json_object_new_object();
 	const char *parent = parent_id(ctx, s);
 	const char *reason = why_not(ctx, i, r);
-	json_object_object_add(o, "id", json_object_new_string(s->id));
-	json_object_object_add(o, "name", json_object_new_string(s->name));
-	json_object_object_add(o, "kind", json_object_new_string(joules_kind_name(s->kind)));
-	json_object_object_add(o, "source", json_object_new_string(s->source));
-	json_object_object_add(o, "device", json_object_new_string(s->device));
-	json_object_object_add(o, "parent", parent ? json_object_new_string(parent) : NULL);
-	json_object_object_add(o, "unit", json_object_new_string(
+	json_object_object_add(o, "id", text_json(s->id));
+	json_object_object_add(o, "name", text_json(s->name));
+	json_object_object_add(o, "kind", text_json(joules_kind_name(s->kind)));
+	json_object_object_add(o, "source", text_json(s->source));
+	json_object_object_add(o, "device", text_json(s->device));
+	json_object_object_add(o, "parent", parent ? text_json(parent) : NULL);
+	json_object_object_add(o, "unit", text_json(
 		(s->flags & JOULES_SENSOR_INTEGRATED) ? "integrated-power" : "energy-counter"));
 	json_object_object_add(o, "readable", json_object_new_boolean(reason == NULL));
 	if (reason) {
-		json_object_object_add(o, "reason", json_object_new_string(reason));
-		json_object_object_add(o, "error", json_object_new_string(joules_strerror(r->status)));
+		json_object_object_add(o, "reason", text_json(reason));
+		json_object_object_add(o, "error", text_json(joules_strerror(r->status)));
 	} else {
 		json_object_object_add(o, "energy_j", json_object_new_double((double)r->energy_uj / 1e6));
 	}
@@ -88,10 +89,10 @@ static json_object *sensor_json(const joules_ctx *ctx, size_t i, const struct jo
 		json_object_object_add(o, "refresh_us", json_object_new_int64(s->refresh_us));
 	/* Another source of the same domain, not used so it is not counted twice. */
 	if (*s->also)
-		json_object_object_add(o, "also_available", json_object_new_string(s->also));
+		json_object_object_add(o, "also_available", text_json(s->also));
 	if (s->flags & JOULES_SENSOR_INTEGRATED) {
 		char method[256];
-		json_object_object_add(o, "method", json_object_new_string(integration_method(
+		json_object_object_add(o, "method", text_json(integration_method(
 							  s, method, sizeof method)));
 	}
 	/* Through joulesd's shared page, or read by this process itself. */
@@ -111,13 +112,12 @@ static int print_json(const joules_ctx *ctx, const struct joules_reading *r, siz
 	for (size_t i = 0; i < joules_source_count(ctx); i++) {
 		json_object *src = json_object_new_object();
 		const char *note = joules_source_note(ctx, i);
-		json_object_object_add(src, "name", json_object_new_string(joules_source_name(ctx, i)));
-		json_object_object_add(src, "note", *note ? json_object_new_string(note) : NULL);
+		json_object_object_add(src, "name", text_json(joules_source_name(ctx, i)));
+		json_object_object_add(src, "note", *note ? text_json(note) : NULL);
 		json_object_array_add(sources, src);
 	}
 	json_object_object_add(root, "sources", sources);
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_NOSLASHESCAPE));
+	text_json_print(stdout, root);
 	json_object_put(root);
 	return CLI_EXIT_OK;
 }
@@ -129,7 +129,7 @@ struct widths {
 
 static int widest(int w, const char *cell)
 {
-	int len = (int)strlen(cell);
+	int len = text_width(cell);
 	return len > w ? len : w;
 }
 
@@ -167,16 +167,32 @@ static int print_table(const joules_ctx *ctx, const struct joules_reading *r, si
 		if (!reason)
 			snprintf(energy, sizeof energy, "%" PRIu64 ".%06" PRIu64,
 				 r[i].energy_uj / 1000000u, r[i].energy_uj % 1000000u);
-		printf("%-*s %-*s %-12s %-9s %-*s %-*s %16s  %s%s%s%s\n", w.id, s->id, w.name,
-		       s->name, joules_kind_name(s->kind), s->source, w.device,
-		       *s->device ? s->device : "-", w.inside, parent ? parent : "-", energy,
-		       reason ? reason : ok, *s->also ? " (also: " : "", s->also,
-		       *s->also ? ")" : "");
+		text_pad(stdout, s->id, w.id);
+		putchar(' ');
+		text_pad(stdout, s->name, w.name);
+		printf(" %-12s ", joules_kind_name(s->kind));
+		text_pad(stdout, s->source, 9);
+		putchar(' ');
+		text_pad(stdout, *s->device ? s->device : "-", w.device);
+		putchar(' ');
+		text_pad(stdout, parent ? parent : "-", w.inside);
+		printf(" %16s  ", energy);
+		text_put(stdout, reason ? reason : ok);
+		if (*s->also) {
+			fputs(" (also: ", stdout);
+			text_put(stdout, s->also);
+			putchar(')');
+		}
+		putchar('\n');
 	}
 	for (size_t i = 0; i < joules_source_count(ctx); i++) {
 		const char *note = joules_source_note(ctx, i);
-		if (*note)
-			printf("%s: %s\n", joules_source_name(ctx, i), note);
+		if (!*note)
+			continue;
+		text_put(stdout, joules_source_name(ctx, i));
+		fputs(": ", stdout);
+		text_put(stdout, note);
+		putchar('\n');
 	}
 	return CLI_EXIT_OK;
 }
@@ -189,11 +205,8 @@ int cli_list(int argc, char **argv)
 		return exit_now;
 
 	joules_ctx *ctx;
-	int r = joules_open(&ctx, NULL);
-	if (r < 0) {
-		fprintf(stderr, "joules list: cannot open sensors: %s\n", joules_strerror(r));
+	if (cli_open("list", &ctx) < 0)
 		return CLI_EXIT_FAILURE;
-	}
 	size_t n = joules_sensor_count(ctx);
 	struct joules_reading *readings = calloc(n ? n : 1, sizeof *readings);
 	if (!readings) {

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "options.h"
+#include "text.h"
 
 int option_duration_ns(const char *cmd, const char *opt, const char *text, double unit_ns,
 		       uint64_t *out)
@@ -41,7 +42,11 @@ int option_count(const char *cmd, const char *opt, const char *text, unsigned *o
 FILE *option_output(const char *cmd, const char *path)
 {
 	FILE *f = fopen(path, "w");
-	if (!f)
-		fprintf(stderr, "joules %s: cannot write %s: %s\n", cmd, path, strerror(errno));
+	if (!f) {
+		int e = errno;
+		char shown[1024];
+		fprintf(stderr, "joules %s: cannot write %s: %s\n", cmd,
+			text_show(path, shown, sizeof shown), strerror(e));
+	}
 	return f;
 }

@@ -4,35 +4,20 @@
  * one row per total with kind "total" and id "total:cpu" etc. An unknown
  * figure is an empty field, never 0; `reason` says why.
  */
+#include <errno.h>
 #include <string.h>
 
+#include "csv.h"
 #include "report.h"
 
 static const char header[] =
 	"id,name,kind,readable,energy_j,energy_j_stddev,mean_w,peak_w,idle_w,above_idle_j,reason\n";
 
-/* A field, quoted when it needs to be. */
-static void field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
+/* ",v", or "," when not known. */
 static void number(FILE *f, bool known, double v)
 {
-	if (known)
-		fprintf(f, ",%.6f", v);
-	else
-		fputc(',', f);
+	fputc(',', f);
+	csv_number(f, known, v);
 }
 
 static void sensor_row(const struct report *r, size_t i, FILE *f)
@@ -40,9 +25,9 @@ static void sensor_row(const struct report *r, size_t i, FILE *f)
 	const struct joules_sensor *js = joules_sensor(r->ctx, i);
 	const struct sensor_report *s = &r->sensors[i];
 	bool ok = s->status == 0, idle = ok && r->baseline && s->idle_status == 0;
-	field(f, js->id);
+	csv_field(f, js->id);
 	fputc(',', f);
-	field(f, js->name);
+	csv_field(f, js->name);
 	fprintf(f, ",%s,%s", joules_kind_name(js->kind),
 		ok || s->status == JOULES_ERR_RESET ? "true" : "false");
 	number(f, ok, s->energy_j.mean);
@@ -52,7 +37,7 @@ static void sensor_row(const struct report *r, size_t i, FILE *f)
 	number(f, idle, s->idle_w);
 	number(f, idle, s->above_idle_j.mean);
 	fputc(',', f);
-	field(f, ok ? "" : s->reason);
+	csv_field(f, ok ? "" : s->reason);
 	fputc('\n', f);
 }
 
@@ -73,17 +58,18 @@ static void total_row(const struct report *r, int t, FILE *f)
 	number(f, false, 0);
 	number(f, idle, tr->above_idle_j.mean);
 	fputc(',', f);
-	field(f, why);
+	csv_field(f, why);
 	fputc('\n', f);
 }
 
 int output_csv(const struct report *r, FILE *f)
 {
+	errno = 0;
 	fputs(header, f);
 	for (size_t i = 0; i < r->n; i++)
 		if (r->sensors[i].selected)
 			sensor_row(r, i, f);
 	for (int t = 0; t < JOULES_TOTALS; t++)
 		total_row(r, t, f);
-	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+	return output_status(f);
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The report as one JSON object (json-c). Unknown energies are null, never 0. */
+#include <errno.h>
+
 #include <json-c/json.h>
 
 #include "report.h"
+#include "text.h"
 
 static void add(json_object *o, const char *key, json_object *v)
 {
@@ -26,19 +29,19 @@ static json_object *sensor_json(const struct report *r, size_t i)
 	const struct joules_sensor *parent = js->parent >= 0 ? joules_sensor(r->ctx, (size_t)js->parent) : NULL;
 	json_object *o = json_object_new_object();
 	char key[64];
-	add(o, "id", json_object_new_string(js->id));
-	add(o, "name", json_object_new_string(js->name));
+	add(o, "id", text_json(js->id));
+	add(o, "name", text_json(js->name));
 	add(o, "kind", json_object_new_string(joules_kind_name(js->kind)));
-	add(o, "source", json_object_new_string(js->source));
-	add(o, "device", json_object_new_string(js->device));
-	add(o, "parent", parent ? json_object_new_string(parent->id) : NULL);
+	add(o, "source", text_json(js->source));
+	add(o, "device", text_json(js->device));
+	add(o, "parent", parent ? text_json(parent->id) : NULL);
 	add(o, "counted_in", s->total >= 0 ? json_object_new_string(joules_total_name(s->total)) : NULL);
 	/* A reset counter was readable; its energy over the run is what is unknown. */
 	add(o, "readable", json_object_new_boolean(s->status == 0 || s->status == JOULES_ERR_RESET));
 	if (s->status) {
 		add(o, "energy_j", NULL);
 		add(o, "error", json_object_new_string(joules_strerror(s->status)));
-		add(o, "reason", json_object_new_string(s->reason));
+		add(o, "reason", text_json(s->reason));
 		return o;
 	}
 	add_acc(o, "energy_j", &s->energy_j, key, sizeof key);
@@ -80,16 +83,17 @@ static json_object *missing_json(const struct report *r)
 			snprintf(why, sizeof why, "%s was not measured", tr->missing);
 		else
 			snprintf(why, sizeof why, "no %s sensor", joules_total_name(t));
-		add(o, joules_total_name(t), json_object_new_string(why));
+		add(o, joules_total_name(t), text_json(why));
 	}
 	return o;
 }
 
 int output_json(const struct report *r, FILE *f)
 {
+	errno = 0;
 	json_object *root = json_object_new_object(), *cmd = json_object_new_array();
 	for (int i = 0; i < r->command_argc; i++)
-		json_object_array_add(cmd, json_object_new_string(r->command[i]));
+		json_object_array_add(cmd, text_json(r->command[i]));
 	add(root, "command", cmd);
 	add(root, "exit_status", json_object_new_int(r->exit_status));
 	add(root, "runs", json_object_new_int((int)r->duration_s.n));
@@ -108,9 +112,7 @@ int output_json(const struct report *r, FILE *f)
 	if (r->baseline)
 		add(root, "totals_above_idle", totals_json(r, true, false));
 	add(root, "totals_missing", missing_json(r));
-	fprintf(f, "%s\n",
-		json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							     JSON_C_TO_STRING_NOSLASHESCAPE));
+	text_json_print(f, root);
 	json_object_put(root);
-	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+	return output_status(f);
 }

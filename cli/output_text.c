@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The report as a table for people, in the manner of perf stat. */
+#include <errno.h>
 #include <string.h>
 
 #include "report.h"
+#include "text.h"
 
 /* "  ± 1.2%" when there are several runs, else nothing. */
 static void spread(FILE *f, const struct acc *a)
@@ -16,28 +18,33 @@ static void spread(FILE *f, const struct acc *a)
 static void command_line(const struct report *r, FILE *f)
 {
 	fputs("'", f);
-	for (int i = 0; i < r->command_argc; i++)
-		fprintf(f, "%s%s", i ? " " : "", r->command[i]);
+	for (int i = 0; i < r->command_argc; i++) {
+		if (i)
+			fputc(' ', f);
+		text_put(f, r->command[i]);
+	}
 	fputs("'", f);
 }
 
 /* Width of the SENSOR column: the longest selected id, at least 24. */
 static int id_width(const struct report *r)
 {
-	size_t w = 24;
+	int w = 24;
 	for (size_t i = 0; i < r->n; i++) {
-		size_t len = strlen(joules_sensor(r->ctx, i)->id);
+		int len = text_width(joules_sensor(r->ctx, i)->id);
 		if (r->sensors[i].selected && len > w)
 			w = len;
 	}
-	return (int)w;
+	return w;
 }
 
 static void sensor_line(const struct report *r, size_t i, int w, FILE *f)
 {
 	const struct joules_sensor *js = joules_sensor(r->ctx, i);
 	const struct sensor_report *s = &r->sensors[i];
-	fprintf(f, "  %-*s %-12s %12.6f", w, js->id, joules_kind_name(js->kind), s->energy_j.mean);
+	fputs("  ", f);
+	text_pad(f, js->id, w);
+	fprintf(f, " %-12s %12.6f", joules_kind_name(js->kind), s->energy_j.mean);
 	spread(f, &s->energy_j);
 	fprintf(f, " %10.3f %10.3f", s->mean_w.mean, s->peak_w.mean);
 	if (r->baseline) {
@@ -46,8 +53,11 @@ static void sensor_line(const struct report *r, size_t i, int w, FILE *f)
 		else
 			fprintf(f, " %10.3f %12.6f", s->idle_w, s->above_idle_j.mean);
 	}
-	if (s->total < 0 && js->parent >= 0 && s->selected && joules_kind_total(js->kind) >= 0)
-		fprintf(f, "  (inside %s)", joules_sensor(r->ctx, (size_t)js->parent)->id);
+	if (s->total < 0 && js->parent >= 0 && s->selected && joules_kind_total(js->kind) >= 0) {
+		fputs("  (inside ", f);
+		text_put(f, joules_sensor(r->ctx, (size_t)js->parent)->id);
+		fputc(')', f);
+	}
 	if (s->wraps)
 		fprintf(f, "  (%u wraps)", s->wraps);
 	fputc('\n', f);
@@ -63,7 +73,9 @@ static void total_line(const struct report *r, int t, int w, FILE *f)
 		return;
 	}
 	if (!tr->known) {
-		fprintf(f, "  unknown: %s was not measured\n", tr->missing);
+		fputs("  unknown: ", f);
+		text_put(f, tr->missing);
+		fputs(" was not measured\n", f);
 		return;
 	}
 	fprintf(f, "%12.6f", tr->j.mean);
@@ -78,6 +90,7 @@ static void total_line(const struct report *r, int t, int w, FILE *f)
 
 int output_text(const struct report *r, FILE *f)
 {
+	errno = 0;
 	fputs("\n Energy of ", f);
 	command_line(r, f);
 	if (r->duration_s.n > 1 || r->runs_asked > 1)
@@ -105,10 +118,15 @@ int output_text(const struct report *r, FILE *f)
 		total_line(r, t, w, f);
 	if (failed) {
 		fputs("\n Not measured:\n", f);
-		for (size_t i = 0; i < r->n; i++)
-			if (r->sensors[i].selected && r->sensors[i].status)
-				fprintf(f, "  %-*s %s\n", w, joules_sensor(r->ctx, i)->id,
-					r->sensors[i].reason);
+		for (size_t i = 0; i < r->n; i++) {
+			if (!r->sensors[i].selected || !r->sensors[i].status)
+				continue;
+			fputs("  ", f);
+			text_pad(f, joules_sensor(r->ctx, i)->id, w);
+			fputc(' ', f);
+			text_put(f, r->sensors[i].reason);
+			fputc('\n', f);
+		}
 	}
 	fprintf(f, "\n  %14.6f s wall time", r->duration_s.mean);
 	if (r->duration_s.n > 1)
@@ -116,5 +134,5 @@ int output_text(const struct report *r, FILE *f)
 	if (r->baseline)
 		fprintf(f, "  (idle power measured over %.3f s before)", r->baseline_s);
 	fputs("\n\n", f);
-	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+	return output_status(f);
 }

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "plot_draw.h"
+#include "text.h"
 #include "trace.h"
 
 static const char usage[] =
@@ -150,6 +151,30 @@ static int parse(int argc, char **argv, struct plot_opts *o)
 	return 0;
 }
 
+/* The trace, or -1 after a message naming it, the line and why. */
+static int read_trace(const struct plot_opts *o, struct trace *tr)
+{
+	char path[1024], why[512];
+	text_show(o->trace, path, sizeof path);
+	FILE *f = fopen(o->trace, "r");
+	if (!f) {
+		fprintf(stderr, "joules plot: cannot read %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	struct trace_error err;
+	/* Two bins per pixel column: the grid's span is at most twice the data's. */
+	int rc = trace_read(f, 2 * plot_columns(o->width), tr, &err);
+	fclose(f);
+	if (rc == 0)
+		return 0;
+	text_show(err.why, why, sizeof why);
+	if (err.line)
+		fprintf(stderr, "joules plot: %s:%lu: %s\n", path, err.line, why);
+	else
+		fprintf(stderr, "joules plot: %s: %s\n", path, why);
+	return -1;
+}
+
 /* Draw on a surface of the chosen kind and write it out; 0 or -1 with a message. */
 static int render(const struct plot *p, const struct plot_opts *o)
 {
@@ -171,8 +196,10 @@ static int render(const struct plot *p, const struct plot_opts *o)
 		return 0;
 	/* cairo says "error while writing to output stream"; errno says why. */
 	int e = errno;
-	fprintf(stderr, "joules plot: cannot write %s: %s%s%s\n", o->output,
-		cairo_status_to_string(st), e ? ": " : "", e ? strerror(e) : "");
+	char out[1024];
+	fprintf(stderr, "joules plot: cannot write %s: %s%s%s\n",
+		text_show(o->output, out, sizeof out), cairo_status_to_string(st), e ? ": " : "",
+		e ? strerror(e) : "");
 	return -1;
 }
 
@@ -183,11 +210,8 @@ int cli_plot(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	struct trace tr;
-	char err[512];
-	if (trace_read(o.trace, &tr, err, sizeof err) < 0) {
-		fprintf(stderr, "joules plot: %s\n", err);
+	if (read_trace(&o, &tr) < 0)
 		return CLI_EXIT_FAILURE;
-	}
 	struct plot p = {.trace = &tr, .marks = o.marks, .n_marks = o.n_marks, .title = o.title,
 			 .width = o.width, .height = o.height};
 	errno = 0;

@@ -12,6 +12,7 @@
 
 #include "plot_axes.h"
 #include "plot_draw.h"
+#include "text.h"
 
 #define MARGIN_LEFT 80
 #define MARGIN_RIGHT 250
@@ -34,36 +35,84 @@ static void colour(cairo_t *cr, size_t i, double alpha)
 	cairo_set_source_rgba(cr, c[0], c[1], c[2], alpha);
 }
 
-static int cmp_double(const void *a, const void *b)
+struct frame {
+	struct axis x, y;
+	size_t n_cols;  /* bins where a stacked series has a sample */
+	size_t *cols;   /* their numbers, ascending */
+	double *col_t;  /* their time: the mean time of the stacked samples in them */
+	double *base;   /* running stack height at each */
+	double *value;  /* one stacked series at each */
+};
+
+static bool filled(const struct bin *b)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	return b->n + b->gaps > 0;
 }
 
-/* The times at which the stack is evaluated: every sample of a stacked series. */
-static double *stack_times(const struct trace *tr, size_t *n)
+/* The bins where some stacked series has a sample, and their time. */
+static int stack_columns(const struct trace *tr, struct frame *f)
 {
-	size_t total = 0, k = 0;
-	for (size_t i = 0; i < tr->n; i++)
-		total += series_stacked(&tr->s[i]) ? tr->s[i].n : 0;
-	double *t = malloc((total ? total : 1) * sizeof *t);
-	if (!t)
-		return NULL;
-	for (size_t i = 0; i < tr->n; i++)
-		if (series_stacked(&tr->s[i]))
-			for (size_t j = 0; j < tr->s[i].n; j++)
-				t[k++] = tr->s[i].t[j];
-	qsort(t, k, sizeof *t, cmp_double);
-	size_t u = 0;
-	for (size_t j = 0; j < k; j++)
-		if (u == 0 || t[j] != t[u - 1])
-			t[u++] = t[j];
-	*n = u;
-	return t;
+	f->cols = malloc(tr->n_bins * sizeof *f->cols);
+	f->col_t = malloc(tr->n_bins * sizeof *f->col_t);
+	f->base = calloc(tr->n_bins, sizeof *f->base);
+	f->value = malloc(tr->n_bins * sizeof *f->value);
+	if (!f->cols || !f->col_t || !f->base || !f->value)
+		return -1;
+	for (size_t k = 0; k < tr->n_bins; k++) {
+		double t = 0, count = 0;
+		for (size_t i = 0; i < tr->n; i++) {
+			const struct bin *b = &tr->s[i].bins[k];
+			if (!series_stacked(&tr->s[i]) || !filled(b))
+				continue;
+			double c = (double)(b->n + b->gaps);
+			count += c;
+			t += (b->t - t) * (c / count); /* running mean */
+		}
+		if (count > 0) {
+			f->cols[f->n_cols] = k;
+			f->col_t[f->n_cols++] = t;
+		}
+	}
+	return 0;
 }
 
-static void text(cairo_t *cr, double x, double y, double size, const char *s, double align)
+/*
+ * The power of series s at every stack column, into f->value: its mean in
+ * a bin where it has samples; between two of its bins, linear in time; 0
+ * before its first sample, after its last, and next to a failed sample.
+ */
+static void stack_values(const struct trace *tr, const struct series *s, struct frame *f)
 {
+	const struct bin *b = s->bins;
+	size_t scan = 0, last = SIZE_MAX, next = 0;
+	for (size_t j = 0; j < f->n_cols; j++) {
+		size_t k = f->cols[j];
+		for (; scan < k; scan++)
+			if (filled(&b[scan]))
+				last = scan;
+		if (filled(&b[k])) {
+			f->value[j] = b[k].n ? b[k].w : 0;
+			continue;
+		}
+		if (next <= k)
+			for (next = k + 1; next < tr->n_bins && !filled(&b[next]); next++)
+				;
+		if (last == SIZE_MAX || next >= tr->n_bins || !b[last].n || !b[next].n ||
+		    b[last].gaps || b[next].gaps) {
+			f->value[j] = 0;
+			continue;
+		}
+		double x = (f->col_t[j] / 2 - b[last].t / 2) / (b[next].t / 2 - b[last].t / 2);
+		x = isfinite(x) ? fmin(fmax(x, 0), 1) : 0;
+		f->value[j] = b[last].w * (1 - x) + b[next].w * x;
+	}
+}
+
+/* Text from outside (ids, the title, labels) shown as cli/text.h says. */
+static void text(cairo_t *cr, double x, double y, double size, const char *raw, double align)
+{
+	char s[512];
+	text_show(raw, s, sizeof s);
 	cairo_text_extents_t e;
 	cairo_set_font_size(cr, size);
 	cairo_text_extents(cr, s, &e);
@@ -71,27 +120,26 @@ static void text(cairo_t *cr, double x, double y, double size, const char *s, do
 	cairo_show_text(cr, s);
 }
 
-struct frame {
-	struct axis x, y;
-	double *times; /* of the stack */
-	size_t n_times;
-	double *base;  /* running stack height at each time */
-};
 
-static double highest(const struct plot *p, const struct frame *f)
+/* The highest power drawn: the stack's top or any series' highest sample. */
+static double highest(const struct plot *p, struct frame *f)
 {
-	double top = 0, sum;
-	for (size_t k = 0; k < f->n_times; k++) {
-		sum = 0;
-		for (size_t i = 0; i < p->trace->n; i++)
-			if (series_stacked(&p->trace->s[i]))
-				sum += series_at(&p->trace->s[i], f->times[k]);
-		top = fmax(top, sum);
+	const struct trace *tr = p->trace;
+	double top = 0;
+	for (size_t i = 0; i < tr->n; i++) {
+		if (f->n_cols && series_stacked(&tr->s[i])) {
+			stack_values(tr, &tr->s[i], f);
+			for (size_t j = 0; j < f->n_cols; j++) {
+				f->base[j] += f->value[j];
+				top = fmax(top, f->base[j]);
+			}
+		}
+		for (size_t k = 0; k < tr->n_bins; k++)
+			if (tr->s[i].bins[k].n)
+				top = fmax(top, tr->s[i].bins[k].w_max);
 	}
-	for (size_t i = 0; i < p->trace->n; i++)
-		for (size_t j = 0; j < p->trace->s[i].n; j++)
-			if (!isnan(p->trace->s[i].w[j]))
-				top = fmax(top, p->trace->s[i].w[j]);
+	if (f->n_cols)
+		memset(f->base, 0, tr->n_bins * sizeof *f->base);
 	return top;
 }
 
@@ -116,8 +164,8 @@ static void draw_axes(cairo_t *cr, const struct frame *f)
 {
 	char buf[32];
 	cairo_set_line_width(cr, 1);
-	for (double v = f->x.lo; v <= f->x.hi + f->x.step / 2; v += f->x.step) {
-		double x = round(axis_px(&f->x, v)) + 0.5;
+	for (int k = 0; k < f->x.ticks; k++) {
+		double v = axis_tick(&f->x, k), x = round(axis_px(&f->x, v)) + 0.5;
 		cairo_set_source_rgb(cr, 0.90, 0.90, 0.90);
 		cairo_move_to(cr, x, f->y.px_hi);
 		cairo_line_to(cr, x, f->y.px_lo);
@@ -129,8 +177,8 @@ static void draw_axes(cairo_t *cr, const struct frame *f)
 		axis_label(&f->x, v, buf, sizeof buf);
 		text(cr, x, f->y.px_lo + 19, 12, buf, 0.5);
 	}
-	for (double v = f->y.lo; v <= f->y.hi + f->y.step / 2; v += f->y.step) {
-		double y = round(axis_px(&f->y, v)) + 0.5;
+	for (int k = 0; k < f->y.ticks; k++) {
+		double v = axis_tick(&f->y, k), y = round(axis_px(&f->y, v)) + 0.5;
 		cairo_set_source_rgb(cr, 0.90, 0.90, 0.90);
 		cairo_move_to(cr, f->x.px_lo, y);
 		cairo_line_to(cr, f->x.px_hi, y);
@@ -154,39 +202,55 @@ static void draw_axes(cairo_t *cr, const struct frame *f)
 }
 
 /* One stacked band: from base up by the series, then base moves up. */
-static void draw_band(cairo_t *cr, const struct series *s, size_t c, struct frame *f)
+static void draw_band(cairo_t *cr, const struct trace *tr, const struct series *s, size_t c,
+		      struct frame *f)
 {
-	size_t n = f->n_times;
+	size_t n = f->n_cols;
 	if (n == 0)
 		return;
-	cairo_move_to(cr, axis_px(&f->x, f->times[0]), axis_px(&f->y, f->base[0]));
-	for (size_t k = 0; k < n; k++)
-		cairo_line_to(cr, axis_px(&f->x, f->times[k]),
-			      axis_px(&f->y, f->base[k] + series_at(s, f->times[k])));
-	for (size_t k = n; k-- > 0;)
-		cairo_line_to(cr, axis_px(&f->x, f->times[k]), axis_px(&f->y, f->base[k]));
+	stack_values(tr, s, f);
+	cairo_move_to(cr, axis_px(&f->x, f->col_t[0]), axis_px(&f->y, f->base[0]));
+	for (size_t j = 0; j < n; j++)
+		cairo_line_to(cr, axis_px(&f->x, f->col_t[j]),
+			      axis_px(&f->y, f->base[j] + f->value[j]));
+	for (size_t j = n; j-- > 0;)
+		cairo_line_to(cr, axis_px(&f->x, f->col_t[j]), axis_px(&f->y, f->base[j]));
 	cairo_close_path(cr);
 	colour(cr, c, 0.55);
 	cairo_fill(cr);
-	for (size_t k = 0; k < n; k++)
-		f->base[k] += series_at(s, f->times[k]);
+	for (size_t j = 0; j < n; j++)
+		f->base[j] += f->value[j];
 }
 
-/* A series as a line; a failed sample (NaN) breaks it. */
-static void draw_line(cairo_t *cr, const struct series *s, const struct frame *f)
+/*
+ * A series as a line through the mean of each bin, covering in each the
+ * range from its lowest to its highest sample; a failed sample breaks it.
+ */
+static void draw_line(cairo_t *cr, const struct trace *tr, const struct series *s,
+		      const struct frame *f)
 {
 	bool pen = false;
-	for (size_t j = 0; j < s->n; j++) {
-		if (isnan(s->w[j])) {
-			pen = false;
+	for (size_t k = 0; k < tr->n_bins; k++) {
+		const struct bin *b = &s->bins[k];
+		if (!b->n) {
+			pen = pen && !b->gaps;
 			continue;
 		}
-		double x = axis_px(&f->x, s->t[j]), y = axis_px(&f->y, s->w[j]);
-		if (pen)
+		double x = axis_px(&f->x, b->t), y = axis_px(&f->y, b->w);
+		if (b->w_min < b->w_max) {
+			double lo = axis_px(&f->y, b->w_min), hi = axis_px(&f->y, b->w_max);
+			if (pen)
+				cairo_line_to(cr, x, lo);
+			else
+				cairo_move_to(cr, x, lo);
+			cairo_line_to(cr, x, hi);
 			cairo_line_to(cr, x, y);
-		else
+		} else if (pen) {
+			cairo_line_to(cr, x, y);
+		} else {
 			cairo_move_to(cr, x, y);
-		pen = true;
+		}
+		pen = !b->gaps;
 	}
 	cairo_stroke(cr);
 }
@@ -200,13 +264,13 @@ static void draw_series(cairo_t *cr, const struct plot *p, struct frame *f)
 	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
 	for (size_t i = 0; i < tr->n; i++)
 		if (series_stacked(&tr->s[i]))
-			draw_band(cr, &tr->s[i], i, f);
-	if (f->n_times) { /* the stack's top: the total of cpu, dram and gpu */
+			draw_band(cr, tr, &tr->s[i], i, f);
+	if (f->n_cols) { /* the stack's top: the total of cpu, dram and gpu */
 		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
 		cairo_set_line_width(cr, 2.5);
-		cairo_move_to(cr, axis_px(&f->x, f->times[0]), axis_px(&f->y, f->base[0]));
-		for (size_t k = 1; k < f->n_times; k++)
-			cairo_line_to(cr, axis_px(&f->x, f->times[k]), axis_px(&f->y, f->base[k]));
+		cairo_move_to(cr, axis_px(&f->x, f->col_t[0]), axis_px(&f->y, f->base[0]));
+		for (size_t j = 1; j < f->n_cols; j++)
+			cairo_line_to(cr, axis_px(&f->x, f->col_t[j]), axis_px(&f->y, f->base[j]));
 		cairo_stroke(cr);
 	}
 	for (size_t i = 0; i < tr->n; i++) {
@@ -217,18 +281,27 @@ static void draw_series(cairo_t *cr, const struct plot *p, struct frame *f)
 		cairo_set_dash(cr, dash, tr->s[i].total[0] ? 0 : 2, 0);
 		cairo_set_line_width(cr, 2);
 		colour(cr, i, 1);
-		draw_line(cr, &tr->s[i], f);
+		draw_line(cr, tr, &tr->s[i], f);
 	}
 	cairo_restore(cr);
+}
+
+/* A number of any size, readable: fixed decimals up to a billion, else exponent. */
+static void amount(char *buf, size_t len, const char *fmt_small, double v, const char *unit)
+{
+	if (fabs(v) < 1e9)
+		snprintf(buf, len, fmt_small, v, unit);
+	else
+		snprintf(buf, len, "%.3e %s", v, unit);
 }
 
 static void legend(cairo_t *cr, const struct plot *p, const struct frame *f)
 {
 	const struct trace *tr = p->trace;
 	double x = f->x.px_hi + 20, y = f->y.px_hi + 8;
-	char buf[128];
+	char buf[320];
 	cairo_set_font_size(cr, 12);
-	if (f->n_times) {
+	if (f->n_cols) {
 		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
 		cairo_set_line_width(cr, 2.5);
 		cairo_move_to(cr, x, y + 6);
@@ -254,7 +327,10 @@ static void legend(cairo_t *cr, const struct plot *p, const struct frame *f)
 			cairo_set_dash(cr, NULL, 0, 0);
 		}
 		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-		snprintf(buf, sizeof buf, "%.40s  %.1f J", s->id, s->joules);
+		char id[256], energy[48];
+		text_show_cut(s->id, id, sizeof id, 40);
+		amount(energy, sizeof energy, "%.1f %s", s->joules, "J");
+		snprintf(buf, sizeof buf, "%s  %s", id, energy);
 		text(cr, x + 26, y + 10, 12, buf, 0);
 	}
 }
@@ -262,19 +338,27 @@ static void legend(cairo_t *cr, const struct plot *p, const struct frame *f)
 static void title(cairo_t *cr, const struct plot *p)
 {
 	const struct trace *tr = p->trace;
-	char buf[160];
+	char buf[200], span[48], total[48];
 	double stacked = 0;
 	for (size_t i = 0; i < tr->n; i++)
 		if (series_stacked(&tr->s[i]))
 			stacked += tr->s[i].joules;
 	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
 	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
-	text(cr, MARGIN_LEFT, 28, 17, p->title, 0);
+	char shown[512];
+	text(cr, MARGIN_LEFT, 28, 17, text_show_cut(p->title, shown, sizeof shown, 100), 0);
 	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-	snprintf(buf, sizeof buf, "%zu sensors over %.2f s; stacked total (cpu + dram + gpu) %.2f J",
-		 tr->n, tr->t_max - tr->t_min, stacked);
+	amount(span, sizeof span, "%.2f %s", 2 * (tr->t_max / 2 - tr->t_min / 2), "s");
+	amount(total, sizeof total, "%.2f %s", stacked, "J");
+	snprintf(buf, sizeof buf, "%zu sensors over %s; stacked total (cpu + dram + gpu) %s", tr->n,
+		 span, total);
 	cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
 	text(cr, MARGIN_LEFT, 48, 12, buf, 0);
+}
+
+size_t plot_columns(double width)
+{
+	return width > MARGIN_LEFT + MARGIN_RIGHT ? (size_t)(width - MARGIN_LEFT - MARGIN_RIGHT) : 1;
 }
 
 void plot_draw(cairo_t *cr, const struct plot *p)
@@ -282,10 +366,8 @@ void plot_draw(cairo_t *cr, const struct plot *p)
 	struct frame f = {0};
 	cairo_set_source_rgb(cr, 1, 1, 1);
 	cairo_paint(cr);
-	f.times = stack_times(p->trace, &f.n_times);
-	f.base = calloc(f.n_times ? f.n_times : 1, sizeof *f.base);
-	if (!f.times || !f.base)
-		f.n_times = 0; /* out of memory: lines only, still a figure */
+	if (stack_columns(p->trace, &f) < 0)
+		f.n_cols = 0; /* out of memory: lines only, still a figure */
 	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 	axis_init(&f.x, p->trace->t_min < 0 ? p->trace->t_min : 0, p->trace->t_max, 10,
 		  MARGIN_LEFT, p->width - MARGIN_RIGHT);
@@ -295,6 +377,8 @@ void plot_draw(cairo_t *cr, const struct plot *p)
 	draw_series(cr, p, &f);
 	legend(cr, p, &f);
 	title(cr, p);
-	free(f.times);
+	free(f.cols);
+	free(f.col_t);
 	free(f.base);
+	free(f.value);
 }

@@ -21,6 +21,8 @@ struct plot {
 	double width, height;
 };
 
+/* Pixel columns of the plot area in a figure `width` pixels wide. */
+size_t plot_columns(double width);
 /* Draw the whole figure on cr (any surface, of width × height). */
 void plot_draw(cairo_t *cr, const struct plot *p);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Gathering runs into per-sensor and per-total figures. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,4 +116,11 @@ int report_add_run(struct report *r, const struct joules_region_sensor *per, uin
 			acc_add(&tr->above_idle_j, (double)tot[t].above_idle_uj / 1e6);
 	}
 	return 0;
+}
+
+int output_status(FILE *f)
+{
+	if (fflush(f) == 0 && !ferror(f))
+		return 0;
+	return errno ? -errno : -EIO;
 }

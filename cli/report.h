@@ -67,7 +67,11 @@ void report_set_baseline(struct report *r, const struct joules_region_sensor *pe
 int report_add_run(struct report *r, const struct joules_region_sensor *per, uint64_t wall_ns,
 		   int exit_status);
 
-/* The formats; each returns 0 or -1 when writing failed. */
+/*
+ * The formats; each sets errno to 0, writes, and returns output_status(f):
+ * 0, or -errno of the write that failed (-EIO when none said why).
+ */
+int output_status(FILE *f);
 int output_text(const struct report *r, FILE *f);
 int output_json(const struct report *r, FILE *f);
 int output_csv(const struct report *r, FILE *f);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* joules run: the energy a command uses, in the manner of perf stat. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "report.h"
 #include "select.h"
 #include "spawn.h"
+#include "text.h"
 
 static const char usage[] =
 	"Usage: joules run [OPTIONS] [--] COMMAND [ARGS...]\n"
@@ -32,9 +34,11 @@ static const char usage[] =
 	"  -r, --repeat N      run COMMAND N times; report the mean ± the sample\n"
 	"                      standard deviation across runs (as perf stat -r). Stops\n"
 	"                      at the first run that fails\n"
-	"      --baseline[=S]  first measure idle power for S seconds (default 1) with\n"
-	"                      nothing running, and also report the energy above idle:\n"
-	"                      energy − idle power × time (it can be slightly negative)\n"
+	"      --baseline S    first measure idle power for S seconds with nothing\n"
+	"                      running, and also report the energy above idle:\n"
+	"                      energy − idle power × time (it can be slightly negative).\n"
+	"                      S is required, as every value of perf stat's options is:\n"
+	"                      '--baseline 2 -- make' and '--baseline=2 -- make' agree\n"
 	"      --json          one JSON object: command, exit_status, runs, duration_s,\n"
 	"                      sensors [{id, name, kind, source, device, parent,\n"
 	"                      counted_in, readable, energy_j, mean_w, peak_w, wraps,\n"
@@ -48,10 +52,15 @@ static const char usage[] =
 	"                      sensor, then rows total:cpu ... with kind 'total'; an\n"
 	"                      unknown figure is an empty field\n"
 	"  -o, --output FILE   write the report to FILE instead of stderr\n"
+	"      --kill-after S  a COMMAND still running S seconds (default 5) after a\n"
+	"                      signal meant to stop it is killed with SIGKILL\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to joules are passed on to\n"
-	"COMMAND (Ctrl-C reaches it directly); joules reports once it has ended.\n"
+	"COMMAND (Ctrl-C reaches it directly); joules reports once it has ended. A\n"
+	"second such signal, or --kill-after seconds without COMMAND ending, kills it\n"
+	"(SIGKILL), and what it left running. COMMAND never outlives joules: if joules\n"
+	"is killed, so is COMMAND.\n"
 	"\n"
 	"Exit status: COMMAND's (128 + N when signal N ended it); 127 when it was not\n"
 	"found, 126 when it could not be executed; 1 when joules itself failed,\n"
@@ -59,19 +68,19 @@ static const char usage[] =
 	"\n"
 	"Examples:\n"
 	"  joules run -- sleep 1\n"
-	"  joules run -r 5 --baseline -e cpu,dram -- make -j8\n"
+	"  joules run -r 5 --baseline 1 -e cpu,dram -- make -j8\n"
 	"  joules run --json -o energy.json -- ./train.py\n";
 
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV };
 
 struct run_opts {
 	const char *sensors, *output;
-	uint64_t interval_ns, baseline_ns;
+	uint64_t interval_ns, baseline_ns, kill_after_ns;
 	unsigned repeat;
 	enum format format;
 };
 
-enum { OPT_BASELINE = 256, OPT_JSON, OPT_CSV };
+enum { OPT_BASELINE = 256, OPT_JSON, OPT_CSV, OPT_KILL_AFTER };
 
 /* 0 to go on, else the exit status (usage errors, --help). */
 static int parse(int argc, char **argv, struct run_opts *o)
@@ -80,14 +89,16 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		{"sensors", required_argument, NULL, 'e'},
 		{"interval", required_argument, NULL, 'i'},
 		{"repeat", required_argument, NULL, 'r'},
-		{"baseline", optional_argument, NULL, OPT_BASELINE},
+		{"baseline", required_argument, NULL, OPT_BASELINE},
+		{"kill-after", required_argument, NULL, OPT_KILL_AFTER},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"csv", no_argument, NULL, OPT_CSV},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	*o = (struct run_opts){.interval_ns = 100000000u, .repeat = 1};
+	*o = (struct run_opts){.interval_ns = 100000000u, .repeat = 1,
+			       .kill_after_ns = SPAWN_KILL_AFTER_NS};
 	int c;
 	opterr = 0;
 	/* '+': the first non-option is COMMAND; its own options are its own. */
@@ -105,9 +116,11 @@ static int parse(int argc, char **argv, struct run_opts *o)
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_BASELINE:
-			o->baseline_ns = 1000000000u;
-			if (optarg && option_duration_ns("run", "--baseline", optarg, 1e9,
-							 &o->baseline_ns) < 0)
+			if (option_duration_ns("run", "--baseline", optarg, 1e9, &o->baseline_ns) < 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case OPT_KILL_AFTER:
+			if (option_duration_ns("run", "--kill-after", optarg, 1e9, &o->kill_after_ns) < 0)
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_JSON:
@@ -123,7 +136,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
 			fputs(usage, stdout);
 			return -1;
 		default:
-			if (optopt && strchr("eiro", optopt))
+			if (optopt == OPT_BASELINE || optopt == OPT_KILL_AFTER ||
+			    (optopt > 0 && optopt < 256 && strchr("eiro", optopt)))
 				cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
 			else
 				cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
@@ -135,6 +149,12 @@ static int parse(int argc, char **argv, struct run_opts *o)
 		return CLI_EXIT_USAGE;
 	}
 	return 0;
+}
+
+/* Waiting for COMMAND (or the baseline), with no tick: the library samples. */
+static struct spawn_cfg spawn_cfg(const struct run_opts *o)
+{
+	return (struct spawn_cfg){.interval_ns = o->interval_ns, .kill_after_ns = o->kill_after_ns};
 }
 
 /* joules_settle() makes a reading final within ~1 s whatever happens. */
@@ -163,7 +183,8 @@ static int baseline(joules_ctx *ctx, struct report *rep, struct joules_region_se
 		fprintf(stderr, "joules run: cannot start the baseline: %s\n", joules_last_error(ctx));
 		return CLI_EXIT_FAILURE;
 	}
-	int rc = spawn_wait(o->baseline_ns, o->interval_ns, NULL, NULL);
+	struct spawn_cfg cfg = spawn_cfg(o);
+	int rc = spawn_wait(o->baseline_ns, &cfg);
 	if (end_region(ctx, id, per, rep->n) < 0)
 		return CLI_EXIT_FAILURE;
 	if (rc == 0) {
@@ -180,6 +201,7 @@ static int measure(joules_ctx *ctx, struct report *rep, struct joules_region_sen
 		   const struct run_opts *o, char **cmd)
 {
 	int status = 0;
+	struct spawn_cfg cfg = spawn_cfg(o);
 	for (unsigned run = 0; run < o->repeat; run++) {
 		int started, id;
 		uint64_t wall;
@@ -188,7 +210,7 @@ static int measure(joules_ctx *ctx, struct report *rep, struct joules_region_sen
 				joules_last_error(ctx));
 			return -CLI_EXIT_FAILURE;
 		}
-		status = spawn_run(cmd, o->interval_ns, NULL, NULL, &started, &wall);
+		status = spawn_run(cmd, &cfg, &started, &wall);
 		if (end_region(ctx, id, per, rep->n) < 0)
 			return -CLI_EXIT_FAILURE;
 		if (!started)
@@ -208,10 +230,12 @@ static int emit(const struct report *rep, const struct run_opts *o, FILE *out)
 	static int (*const formats[])(const struct report *, FILE *) = {
 		[FORMAT_TEXT] = output_text, [FORMAT_JSON] = output_json, [FORMAT_CSV] = output_csv,
 	};
-	if (formats[o->format](rep, out) == 0)
+	int r = formats[o->format](rep, out);
+	if (r == 0)
 		return 0;
-	fprintf(stderr, "joules run: cannot write the report to %s\n",
-		o->output ? o->output : "stderr");
+	char path[1024];
+	fprintf(stderr, "joules run: cannot write the report to %s: %s\n",
+		o->output ? text_show(o->output, path, sizeof path) : "stderr", strerror(-r));
 	return -1;
 }
 
@@ -262,21 +286,20 @@ int cli_run(int argc, char **argv)
 	int rc = parse(argc, argv, &o);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	FILE *out = o.output ? option_output("run", o.output) : stderr;
-	if (!out)
-		return CLI_EXIT_FAILURE;
 	joules_ctx *ctx;
-	int r = joules_open(&ctx, NULL);
-	if (r < 0) {
-		fprintf(stderr, "joules run: cannot open the sensors: %s\n", joules_strerror(r));
-		if (out != stderr)
-			fclose(out);
+	if (cli_open("run", &ctx) < 0)
+		return CLI_EXIT_FAILURE;
+	FILE *out = o.output ? option_output("run", o.output) : stderr;
+	if (!out) {
+		joules_close(ctx);
 		return CLI_EXIT_FAILURE;
 	}
 	rc = run_with(ctx, &o, argv + optind, argc - optind, out);
 	joules_close(ctx);
 	if (out != stderr && fclose(out) != 0 && rc == 0) {
-		fprintf(stderr, "joules run: cannot write the report to %s\n", o.output);
+		char path[1024];
+		fprintf(stderr, "joules run: cannot write the report to %s: %s\n",
+			text_show(o.output, path, sizeof path), strerror(errno));
 		rc = CLI_EXIT_FAILURE;
 	}
 	return rc;

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "select.h"
+#include "text.h"
 
 static bool matches(const struct joules_sensor *s, const char *item)
 {
@@ -22,20 +23,32 @@ int select_sensors(const joules_ctx *ctx, const char *list, bool *selected, cons
 		selected[i] = list == NULL;
 	if (!list)
 		return 0;
-	char *copy = strdup(list), *save = NULL;
+	char *copy = strdup(list);
 	if (!copy) {
 		cli_usage_error(cmd, "out of memory");
 		return -1;
 	}
 	int rc = 0;
-	for (char *item = strtok_r(copy, ",", &save); item && rc == 0;
-	     item = strtok_r(NULL, ",", &save)) {
+	char shown[1024];
+	/* Every item must name something: '', ',' or 'cpu,' select nothing by mistake. */
+	for (char *item = copy, *end; item && rc == 0; item = end ? end + 1 : NULL) {
+		end = strchr(item, ',');
+		if (end)
+			*end = '\0';
+		if (!*item) {
+			cli_usage_error(cmd, "-e '%s': an empty sensor name; give ids, kinds, totals "
+					"or globs, separated by commas (see 'joules list')",
+					text_show(list, shown, sizeof shown));
+			rc = -1;
+			break;
+		}
 		bool any = false;
 		for (size_t i = 0; i < n; i++)
 			if (matches(joules_sensor(ctx, i), item))
 				selected[i] = any = true;
 		if (!any) {
-			cli_usage_error(cmd, "no sensor matches '%s' (see 'joules list')", item);
+			cli_usage_error(cmd, "no sensor matches '%s' (see 'joules list')",
+					text_show(item, shown, sizeof shown));
 			rc = -1;
 		}
 	}

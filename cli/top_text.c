@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
 #include "top_text.h"
 
 void top_text_power(char *buf, size_t len, bool have, double watts)
@@ -32,7 +33,7 @@ int top_text_name_width(const struct top_model *m)
 {
 	size_t w = strlen("platform total");
 	for (size_t i = 0; i < m->n; i++) {
-		size_t len = strlen(joules_sensor(m->ctx, i)->name) + 2; /* indented */
+		size_t len = (size_t)text_width(joules_sensor(m->ctx, i)->name) + 2; /* indented */
 		if (len > w)
 			w = len;
 	}
@@ -43,7 +44,7 @@ int top_text_device_width(const struct top_model *m)
 {
 	size_t w = strlen("DEVICE");
 	for (size_t i = 0; i < m->n; i++) {
-		size_t len = strlen(joules_sensor(m->ctx, i)->device);
+		size_t len = (size_t)text_width(joules_sensor(m->ctx, i)->device);
 		if (len > w)
 			w = len;
 	}
@@ -91,8 +92,12 @@ int top_text_frame(FILE *f, const struct top_model *m, enum top_sort sort, doubl
 		top_text_power(power, sizeof power, s->have_power, s->power_w);
 		top_text_energy(energy, sizeof energy, has_energy(s), s->energy_j);
 		top_model_status(m, i, status, sizeof status);
-		fprintf(f, "  %-*s  %-12s  %-*s  %10s  %12s  %s\n", nw - 2, js->name,
-			joules_kind_name(js->kind), dw, js->device, power, energy, status);
+		/* Names and devices come from drivers: shown with controls escaped. */
+		fputs("  ", f);
+		text_pad(f, js->name, nw - 2);
+		fprintf(f, "  %-12s  ", joules_kind_name(js->kind));
+		text_pad(f, js->device, dw);
+		fprintf(f, "  %10s  %12s  %s\n", power, energy, status);
 	}
 	if (!m->n)
 		fputs("(no energy sensors here: 'joules list' shows what was looked for)\n", f);
@@ -108,8 +113,11 @@ int top_text_frame(FILE *f, const struct top_model *m, enum top_sort sort, doubl
 		if (!header)
 			fputs("\nNot measured:\n", f);
 		header = true;
-		fprintf(f, "  %s: %s\n", joules_sensor(m->ctx, i)->id,
-			*why ? why : joules_strerror(s->error));
+		fputs("  ", f);
+		text_put(f, joules_sensor(m->ctx, i)->id);
+		fputs(": ", f);
+		text_put(f, *why ? why : joules_strerror(s->error));
+		fputc('\n', f);
 	}
 	free(rows);
 	return fflush(f) == 0 && !ferror(f) ? 0 : -1;

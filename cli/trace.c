@@ -1,164 +1,391 @@
 /* SPDX-License-Identifier: MIT */
-/* Reading a `joules record` trace (CSV, RFC 4180 quoting allowed). */
+/* Reading a `joules record` trace (CSV, RFC 4180 quoting allowed) into bins. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
-#include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "trace.h"
+#include "utf8.h"
 
 #define FIELDS 5
-#define FIELD_LEN 256
 
-/* Split one line into up to FIELDS fields; returns the count, or -1 if malformed. */
-static int split(const char *line, char f[FIELDS][FIELD_LEN])
+static void fail(struct trace_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void fail(struct trace_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->why, sizeof err->why, fmt, ap);
+	va_end(ap);
+}
+
+/* One line, without its \n or \r\n, in *buf; 1, 0 at the end, -1 when too long. */
+static int read_line(FILE *f, char **buf, size_t *cap, size_t *len)
+{
+	int c;
+	*len = 0;
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (*len + 2 > *cap) {
+			if (*cap >= TRACE_MAX_LINE)
+				return -1;
+			size_t grown = *cap ? 2 * *cap : 256;
+			char *p = realloc(*buf, grown);
+			if (!p)
+				return -1;
+			*buf = p;
+			*cap = grown;
+		}
+		(*buf)[(*len)++] = (char)c;
+	}
+	if (c == EOF && *len == 0)
+		return 0;
+	if (*len && (*buf)[*len - 1] == '\r')
+		(*len)--;
+	if (!*buf) { /* an empty first line */
+		*buf = malloc(1);
+		if (!*buf)
+			return -1;
+		*cap = 1;
+	}
+	(*buf)[*len] = '\0';
+	return 1;
+}
+
+/* 0 when line[0..len) is UTF-8 without NUL, else -1 with err set. */
+static int check_text(const char *line, size_t len, struct trace_error *err)
+{
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = jl_utf8_char(line + i, len - i, &cp);
+		if (n == 0) {
+			fail(err, "not UTF-8: byte 0x%02x at column %zu", (unsigned char)line[i],
+			     i + 1);
+			return -1;
+		}
+		if (cp == 0) {
+			fail(err, "a NUL byte at column %zu", i + 1);
+			return -1;
+		}
+		i += n;
+	}
+	return 0;
+}
+
+/*
+ * Split a line into at most FIELDS fields, in place (quotes removed, ""
+ * made "); returns the count, or -1 if malformed.
+ */
+static int split(char *line, char *f[FIELDS])
 {
 	int k = 0;
-	const char *p = line;
+	char *p = line;
 	for (;;) {
-		size_t len = 0;
 		if (k == FIELDS)
 			return -1;
+		char *out = p;
+		f[k++] = out;
 		if (*p == '"') {
-			for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+			for (p++;; p++) {
+				if (*p == '\0')
+					return -1;
+				if (*p == '"' && p[1] != '"')
+					break;
 				if (*p == '"')
 					p++; /* "" is one quote */
-				if (len + 1 < FIELD_LEN)
-					f[k][len++] = *p;
+				*out++ = *p;
 			}
-			if (*p++ != '"')
-				return -1;
+			p++;
 		} else {
-			for (; *p && *p != ',' && *p != '\n' && *p != '\r'; p++)
-				if (len + 1 < FIELD_LEN)
-					f[k][len++] = *p;
+			for (; *p && *p != ',' && *p != '"'; p++)
+				*out++ = *p;
+			if (*p == '"')
+				return -1; /* a quote inside an unquoted field */
 		}
-		f[k++][len] = '\0';
-		if (*p != ',')
-			return (*p == '\0' || *p == '\n' || *p == '\r') ? k : -1;
+		char sep = *p;
+		*out = '\0';
+		if (sep == '\0')
+			return k;
+		if (sep != ',')
+			return -1;
 		p++;
 	}
 }
 
-static bool number(const char *s, double *v)
+/* Bytes of s to quote in a message: at most 40, cut between characters. */
+static int quoted_len(const char *s)
 {
-	char *end;
-	if (!*s)
-		return false;
-	errno = 0;
-	*v = strtod(s, &end);
-	return !errno && !*end && isfinite(*v);
+	size_t n = strlen(s);
+	if (n <= 40)
+		return (int)n;
+	n = 40;
+	while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return (int)n;
 }
 
-static struct series *find_or_add(struct trace *tr, const char *id, const char *total)
+/* A finite number in the whole field; 0, or -1 with err naming the column. */
+static int number(const char *s, const char *column, double *v, struct trace_error *err)
 {
-	for (size_t i = 0; i < tr->n; i++)
-		if (strcmp(tr->s[i].id, id) == 0)
-			return &tr->s[i];
+	char *end;
+	errno = 0;
+	*v = strtod(s, &end);
+	if (end == s || *end || !*s) {
+		fail(err, "expected time_s,sensor,watts,joules[,total]: %s '%.*s' is not a number",
+		     column, quoted_len(s), s);
+		return -1;
+	}
+	if (!isfinite(*v) || (errno == ERANGE && fabs(*v) > 1)) {
+		fail(err, "%s '%.*s' is not a finite number", column, quoted_len(s), s);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 14695981039346656037u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+/* The slot of id in the index: its series, or the empty slot where it goes. */
+static size_t *slot(const struct trace *tr, const char *id)
+{
+	size_t mask = tr->index_cap - 1;
+	for (size_t i = hash(id) & mask;; i = (i + 1) & mask)
+		if (!tr->index[i] || strcmp(tr->s[tr->index[i] - 1].id, id) == 0)
+			return &tr->index[i];
+}
+
+/* Keep the index at most half full. */
+static int grow_index(struct trace *tr)
+{
+	if (2 * (tr->n + 1) <= tr->index_cap)
+		return 0;
+	size_t cap = tr->index_cap ? 2 * tr->index_cap : 16;
+	size_t *old = tr->index, old_cap = tr->index_cap;
+	tr->index = calloc(cap, sizeof *tr->index);
+	if (!tr->index) {
+		tr->index = old;
+		return -1;
+	}
+	tr->index_cap = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i])
+			*slot(tr, tr->s[old[i] - 1].id) = old[i];
+	free(old);
+	return 0;
+}
+
+static struct series *find_or_add(struct trace *tr, const char *id, const char *total,
+				  struct trace_error *err)
+{
+	if (grow_index(tr) < 0)
+		goto nomem;
+	size_t *at = slot(tr, id);
+	if (*at)
+		return &tr->s[*at - 1];
+	if (tr->n == TRACE_MAX_SERIES) {
+		fail(err, "more than %d sensors: not a trace 'joules record' wrote", TRACE_MAX_SERIES);
+		return NULL;
+	}
 	if (tr->n == tr->cap) {
 		size_t cap = tr->cap ? 2 * tr->cap : 8;
 		struct series *s = realloc(tr->s, cap * sizeof *s);
 		if (!s)
-			return NULL;
+			goto nomem;
 		tr->s = s;
 		tr->cap = cap;
 	}
-	struct series *s = &tr->s[tr->n++];
-	*s = (struct series){0};
-	snprintf(s->id, sizeof s->id, "%s", id);
-	snprintf(s->total, sizeof s->total, "%s", total);
+	struct series *s = &tr->s[tr->n];
+	*s = (struct series){.id = strdup(id), .total = strdup(total),
+			     .bins = calloc(tr->n_bins, sizeof *s->bins)};
+	if (!s->id || !s->total || !s->bins) {
+		free(s->id);
+		free(s->total);
+		free(s->bins);
+		goto nomem;
+	}
+	*at = ++tr->n;
 	return s;
+nomem:
+	fail(err, "out of memory");
+	return NULL;
 }
 
-static int append(struct series *s, double t, double w)
+/* The mean of two groups, finite for any finite means. */
+static double mean_of(double m1, double n1, double m2, double n2)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		double *nt = realloc(s->t, cap * sizeof *nt);
-		if (!nt)
-			return -1;
-		s->t = nt;
-		double *nw = realloc(s->w, cap * sizeof *nw);
-		if (!nw)
-			return -1;
-		s->w = nw;
-		s->cap = cap;
+	double half_step = (m2 / 2 - m1 / 2) * (n2 / (n1 + n2));
+	return (m1 + half_step) + half_step;
+}
+
+static void merge(struct bin *a, const struct bin *b)
+{
+	double all_a = (double)a->n + a->gaps, all_b = (double)b->n + b->gaps;
+	if (all_b == 0)
+		return;
+	if (all_a == 0) {
+		*a = *b;
+		return;
 	}
-	s->t[s->n] = t;
-	s->w[s->n++] = w;
+	a->t = mean_of(a->t, all_a, b->t, all_b);
+	if (b->n && a->n) {
+		a->w = mean_of(a->w, a->n, b->w, b->n);
+		a->w_min = fmin(a->w_min, b->w_min);
+		a->w_max = fmax(a->w_max, b->w_max);
+	} else if (b->n) {
+		a->w = b->w;
+		a->w_min = b->w_min;
+		a->w_max = b->w_max;
+	}
+	a->n += b->n;
+	a->gaps += b->gaps;
+}
+
+/* The bin of the grid that holds time t (clamped to the grid). */
+static size_t bin_of(const struct trace *tr, double t)
+{
+	double half = tr->hi / 2 - tr->lo / 2;
+	if (!(half > 0))
+		return 0;
+	double k = (t / 2 - tr->lo / 2) / half * (double)tr->n_bins;
+	if (!(k > 0))
+		return 0;
+	return k >= (double)tr->n_bins ? tr->n_bins - 1 : (size_t)k;
+}
+
+/*
+ * Widen the grid to take t: double its span, up or down, until t is in
+ * it; then move every bin to where its mean time falls. The span is at
+ * least doubled each time, so this happens a few dozen times per trace.
+ */
+static int widen(struct trace *tr, double t)
+{
+	double lo = tr->lo, hi = tr->hi, half = hi / 2 - lo / 2;
+	if (half == 0)
+		half = fabs(t / 2 - lo / 2); /* the second time read sets the scale */
+	if (!(half > 0))
+		half = DBL_TRUE_MIN; /* times a few subnormals apart */
+	while (t < lo || t > hi) {
+		if (t > hi)
+			hi = fmax(hi, fmin(lo + 4 * half, DBL_MAX));
+		else
+			lo = fmin(lo, fmax(hi - 4 * half, -DBL_MAX));
+		half *= 2;
+	}
+	struct bin *moved = malloc(tr->n_bins * sizeof *moved);
+	if (!moved)
+		return -1;
+	tr->lo = lo;
+	tr->hi = hi;
+	for (size_t i = 0; i < tr->n; i++) {
+		struct bin *b = tr->s[i].bins;
+		memset(moved, 0, tr->n_bins * sizeof *moved);
+		for (size_t k = 0; k < tr->n_bins; k++)
+			merge(&moved[bin_of(tr, b[k].t)], &b[k]);
+		memcpy(b, moved, tr->n_bins * sizeof *b);
+	}
+	free(moved);
+	return 0;
+}
+
+static int add_sample(struct trace *tr, struct series *s, double t, double w,
+		      struct trace_error *err)
+{
+	if (!tr->grid) {
+		tr->lo = tr->hi = tr->t_min = tr->t_max = t;
+		tr->grid = true;
+	}
+	if ((t < tr->lo || t > tr->hi) && widen(tr, t) < 0) {
+		fail(err, "out of memory");
+		return -1;
+	}
+	bool gap = isnan(w);
+	struct bin one = {.n = !gap, .gaps = gap, .t = t, .w = w, .w_min = w, .w_max = w};
+	merge(&s->bins[bin_of(tr, t)], &one);
+	tr->t_min = fmin(tr->t_min, t);
+	tr->t_max = fmax(tr->t_max, t);
+	tr->rows++;
 	return 0;
 }
 
 /* One data row; 0, or -1 with err set. */
-static int row(struct trace *tr, char f[FIELDS][FIELD_LEN], int k, char *err, size_t errlen)
+static int row(struct trace *tr, char *f[FIELDS], int k, struct trace_error *err)
 {
-	double t, w, j;
-	if (k < 4 || !number(f[0], &t) || !f[1][0]) {
-		snprintf(err, errlen, "expected time_s,sensor,watts,joules[,total]");
+	double t, w = NAN, j;
+	if (k < 4 || !f[1][0]) {
+		fail(err, "expected time_s,sensor,watts,joules[,total]: %s",
+		     k < 4 ? "too few fields" : "no sensor");
 		return -1;
 	}
-	struct series *s = find_or_add(tr, f[1], k > 4 ? f[4] : "");
-	if (!s || append(s, t, number(f[2], &w) ? w : NAN) < 0) {
-		snprintf(err, errlen, "out of memory");
+	if (number(f[0], "time_s", &t, err) < 0 || (*f[2] && number(f[2], "watts", &w, err) < 0) ||
+	    (*f[3] && number(f[3], "joules", &j, err) < 0))
 		return -1;
-	}
-	if (number(f[3], &j))
+	struct series *s = find_or_add(tr, f[1], k > 4 ? f[4] : "", err);
+	if (!s || add_sample(tr, s, t, w, err) < 0)
+		return -1;
+	if (*f[3])
 		s->joules = j;
-	if (tr->n == 1 && s->n == 1)
-		tr->t_min = tr->t_max = t;
-	tr->t_min = fmin(tr->t_min, t);
-	tr->t_max = fmax(tr->t_max, t);
 	return 0;
 }
 
-int trace_read(const char *path, struct trace *tr, char *err, size_t errlen)
+static int header(char *line, struct trace_error *err)
 {
-	*tr = (struct trace){0};
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+	char *f[FIELDS];
+	int k = split(line, f);
+	if (k < 4 || strcmp(f[0], "time_s") || strcmp(f[1], "sensor") || strcmp(f[2], "watts") ||
+	    strcmp(f[3], "joules")) {
+		fail(err, "the header is not time_s,sensor,watts,joules (is this a 'joules record' "
+			  "trace?)");
 		return -1;
 	}
-	char *line = NULL, why[128] = "";
-	size_t cap = 0;
-	unsigned lineno = 0;
-	int rc = 0;
-	char fields[FIELDS][FIELD_LEN];
-	while (rc == 0 && getline(&line, &cap, f) > 0) {
-		lineno++;
-		int k = split(line, fields);
-		if (lineno == 1) {
-			if (k < 4 || strcmp(fields[0], "time_s") != 0 || strcmp(fields[1], "sensor") ||
-			    strcmp(fields[2], "watts") || strcmp(fields[3], "joules")) {
-				snprintf(why, sizeof why, "the header is not time_s,sensor,watts,joules"
-					 " (is this a 'joules record' trace?)");
-				rc = -1;
-			}
-		} else if (k == 1 && !fields[0][0]) {
-			continue; /* a blank line */
-		} else if (k < 0) {
-			snprintf(why, sizeof why, "unbalanced quotes or too many fields");
+	return 0;
+}
+
+int trace_read(FILE *f, size_t bins, struct trace *tr, struct trace_error *err)
+{
+	*tr = (struct trace){.n_bins = bins < 2 ? 2 : bins};
+	*err = (struct trace_error){0};
+	char *line = NULL, *fields[FIELDS];
+	size_t cap = 0, len;
+	int rc = 0, got;
+	while (rc == 0 && (got = read_line(f, &line, &cap, &len)) != 0) {
+		err->line++;
+		char *text = line;
+		if (got < 0) {
+			fail(err, cap >= TRACE_MAX_LINE ? "longer than 1 MiB: not a trace row"
+							: "out of memory");
 			rc = -1;
+		} else if (check_text(line, len, err) < 0) {
+			rc = -1;
+		} else if (err->line == 1) {
+			if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
+				text += 3; /* a byte order mark, as some editors write */
+			rc = header(text, err);
+		} else if (len == 0) {
+			continue;
 		} else {
-			rc = row(tr, fields, k, why, sizeof why);
+			int k = split(text, fields);
+			if (k < 0)
+				fail(err, "unbalanced quotes or too many fields");
+			rc = k < 0 ? -1 : row(tr, fields, k, err);
 		}
 	}
 	if (rc == 0 && ferror(f)) {
-		snprintf(why, sizeof why, "read error: %s", strerror(errno));
+		fail(err, "read error: %s", strerror(errno));
 		rc = -1;
 	}
 	if (rc == 0 && tr->n == 0) {
-		snprintf(why, sizeof why, "no samples (record for longer than one interval)");
+		fail(err, "no samples (record for longer than one interval)");
+		err->line = 0;
 		rc = -1;
-		lineno = 0;
 	}
-	if (rc && lineno)
-		snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
-	else if (rc)
-		snprintf(err, errlen, "%s: %s", path, why);
 	free(line);
-	fclose(f);
 	if (rc)
 		trace_free(tr);
 	return rc;
@@ -167,34 +394,13 @@ int trace_read(const char *path, struct trace *tr, char *err, size_t errlen)
 void trace_free(struct trace *tr)
 {
 	for (size_t i = 0; i < tr->n; i++) {
-		free(tr->s[i].t);
-		free(tr->s[i].w);
+		free(tr->s[i].id);
+		free(tr->s[i].total);
+		free(tr->s[i].bins);
 	}
 	free(tr->s);
+	free(tr->index);
 	*tr = (struct trace){0};
-}
-
-double series_at(const struct series *s, double t)
-{
-	if (s->n == 0 || t < s->t[0] || t > s->t[s->n - 1])
-		return 0;
-	size_t lo = 0, hi = s->n - 1;
-	while (hi - lo > 1) { /* the last sample at or before t */
-		size_t mid = (lo + hi) / 2;
-		if (s->t[mid] <= t)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	if (s->t[hi] <= t)
-		lo = hi;
-	double w0 = s->w[lo];
-	if (lo == s->n - 1 || s->t[lo] == t)
-		return isnan(w0) ? 0 : w0;
-	double w1 = s->w[lo + 1], f = (t - s->t[lo]) / (s->t[lo + 1] - s->t[lo]);
-	if (isnan(w0) || isnan(w1))
-		return 0;
-	return w0 + f * (w1 - w0);
 }
 
 bool series_stacked(const struct series *s)

@@ -35,7 +35,8 @@ _joules()
 		for ((j = i + 1; j < cword; j++)); do
 			case ${words[j]} in
 			--) _command_offset $((j + 1)); return ;;
-			-e | --sensors | -i | --interval | -r | --repeat | -o | --output | --duration) ((j++)) ;;
+			-e | --sensors | -i | --interval | -r | --repeat | -o | --output | --duration | \
+				--baseline | --kill-after) ((j++)) ;;
 			-*) ;;
 			*) _command_offset $j; return ;;
 			esac
@@ -66,7 +67,8 @@ _joules()
 		fi
 		return
 		;;
-	-i | --interval | -r | --repeat | --duration | -m | --mark | -t | --title | -s | --size)
+	-i | --interval | -r | --repeat | --duration | --baseline | --kill-after | -m | --mark | -t | \
+		--title | -s | --size)
 		return
 		;;
 	esac
@@ -74,8 +76,8 @@ _joules()
 	local opts
 	case $cmd in
 	list) opts='--json --help' ;;
-	run) opts='-e --sensors -i --interval -r --repeat --baseline --baseline= --json --csv -o --output --help --' ;;
-	record) opts='-o --output -e --sensors -i --interval --duration --help --' ;;
+	run) opts='-e --sensors -i --interval -r --repeat --baseline --json --csv -o --output --kill-after --help --' ;;
+	record) opts='-o --output -e --sensors -i --interval --duration --kill-after --help --' ;;
 	plot) opts='-o --output -m --mark -t --title -s --size --help' ;;
 	top) opts='-i --interval -s --sort --once --help' ;;
 	*) opts='--help' ;;

@@ -11,6 +11,7 @@
 #include "domain.h"
 #include "region.h"
 #include "sampler.h"
+#include "utf8.h"
 
 uint64_t jl_now_ns(void)
 {
@@ -52,6 +53,10 @@ struct jl_sensor *jl_sensor_add(joules_ctx *ctx, const struct jl_backend *backen
 	s->pub.kind = dom->kind;
 	s->pub.flags = JOULES_SENSOR_READABLE;
 	jl_domain_name(&s->dom, id, name, &s->pub);
+	/* Cut to fit, then cleaned: valid UTF-8, cut between characters. */
+	jl_utf8_clean(s->pub.id);
+	jl_utf8_clean(s->pub.name);
+	jl_utf8_clean(s->pub.device);
 	snprintf(s->pub.source, sizeof s->pub.source, "%s", backend->name);
 	ctx->n_sensors++;
 	return s;

@@ -11,6 +11,7 @@
 
 #include "backend.h"
 #include "domain.h"
+#include "utf8.h"
 
 /* A CPU domain that names itself: a RAPL domain of a known package, or psys. */
 static bool names_itself(const struct jl_domain *d)
@@ -228,8 +229,10 @@ static void unique_ids(joules_ctx *ctx)
 		struct joules_sensor *p = &ctx->sensors[i].pub;
 		char id[JOULES_ID_LEN];
 		snprintf(id, sizeof id, "%s", p->id);
-		for (unsigned k = 2; id_taken(ctx, i, p->id); k++)
+		for (unsigned k = 2; id_taken(ctx, i, p->id); k++) {
 			snprintf(p->id, sizeof p->id, "%.50s#%u", id, k);
+			jl_utf8_clean(p->id); /* "%.50s" may have cut a character */
+		}
 	}
 }
 

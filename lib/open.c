@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "domain.h"
 #include "sampler.h"
+#include "utf8.h"
 
 /* The size of the first version of struct joules_open_opts (JOULES_0.2). */
 #define OPTS_SIZE_V1 (offsetof(struct joules_open_opts, error_len) + sizeof(size_t))
@@ -197,6 +198,8 @@ JOULES_API int joules_open_with(joules_ctx **ret, const struct joules_open_opts 
 		return refuse(opts, r, ctx, "joules_open: merging the sensors failed: %s",
 			      joules_strerror(r));
 	describe_counters(ctx);
+	for (size_t i = 0; i < ctx->n_sensors; i++) /* set by backends, maybe cut short */
+		jl_utf8_clean(ctx->sensors[i].pub.reason);
 	r = jl_sampler_start(ctx);
 	if (r < 0)
 		return refuse(opts, r, ctx, "%s", ctx->last_error[0] ? ctx->last_error

@@ -43,7 +43,7 @@ def completes_commands_options_sensors_and_the_command(case):
         raise Skip("bash-completion is not installed")
     with Tree("intel-2s") as t:
         case.eq(complete(case, t.root, "joules", "r"), ["record", "run"], "subcommands")
-        case.eq(complete(case, t.root, "joules", "run", "--bas"), ["--baseline", "--baseline="],
+        case.eq(complete(case, t.root, "joules", "run", "--bas"), ["--baseline"],
                 "run options")
         case.eq(complete(case, t.root, "joules", "plot", "x.csv", "--m"), ["--mark"], "plot options")
         case.eq(complete(case, t.root, "joules", "run", "-e", "rapl:p"),

@@ -188,6 +188,93 @@ def bad_traces_and_destinations_fail_with_line_and_reason(case):
 
 
 @test
+def times_of_any_finite_magnitude_get_ticks(case):
+    with scratch() as d:
+        trace, png = os.path.join(d, "t.csv"), os.path.join(d, "p.png")
+        for times in (("-1e16", "-9999999999999998"), ("1e300", "1.0000000000000001e300"),
+                      ("-1.7e308", "1.7e308"), ("0", "5e-324"), ("1e-300", "2e-300"),
+                      ("3", "3")):
+            with open(trace, "w") as f:
+                f.write("time_s,sensor,watts,joules,total\n")
+                for t in times:
+                    f.write(f"{t},a,5,1,cpu\n{t},b,1e308,1,cpu\n")
+            p = joules("plot", trace, "-o", png)
+            case.eq(p.returncode, 0, f"times {times}: {p.stderr}")
+            case.check(os.path.getsize(png) > 1000, f"times {times}: a figure")
+
+
+@test
+def numbers_that_are_not_finite_are_refused_with_the_line(case):
+    with scratch() as d:
+        trace, png = os.path.join(d, "t.csv"), os.path.join(d, "p.png")
+        for row, part in (("nan,a,5,1,cpu", "t.csv:3: time_s 'nan' is not a finite number"),
+                          ("inf,a,5,1,cpu", "t.csv:3: time_s 'inf' is not a finite number"),
+                          ("1e999,a,5,1,cpu", "t.csv:3: time_s '1e999' is not a finite number"),
+                          ("0.2,a,-inf,1,cpu", "t.csv:3: watts '-inf' is not a finite number"),
+                          ("0.2,a,5,NaN,cpu", "t.csv:3: joules 'NaN' is not a finite number"),
+                          ("0.2,a,5W,1,cpu", "t.csv:3: expected time_s,sensor,watts,joules")):
+            with open(trace, "w") as f:
+                f.write(f"time_s,sensor,watts,joules,total\n0.1,a,5,1,cpu\n{row}\n")
+            p = joules("plot", trace, "-o", png)
+            case.eq(p.returncode, 1, row)
+            case.has(p.stderr, part, f"{row}: message")
+
+
+def plot_area(path):
+    """The pixels of the plot area of a 1000x600 PNG (the legend left out)."""
+    width, height, rows = read_png(path)
+    return [row[LEFT:width - RIGHT] for row in rows[TOP:height - BOTTOM]]
+
+
+@test
+def ids_of_any_length_are_one_series_each(case):
+    """The same trace under ids of 10 bytes and of 70, 300 and 100000: the
+    same figure (legend aside), so each id is one series whatever its length."""
+    with scratch() as d:
+        trace, png = os.path.join(d, "t.csv"), os.path.join(d, "p.png")
+        areas = {}
+        for n in (10, 70, 300, 100000):
+            with open(trace, "w") as f:
+                f.write("time_s,sensor,watts,joules,total\n")
+                for k in range(1, 201):
+                    for sid, w, total in (("rapl:" + "p" * n, 10, "cpu"), ("rapl:" + "d" * n, 4, "dram"),
+                                          ("rapl:" + "c" * n, 3, "")):
+                        f.write(f"{k * 0.05:.6f},{sid},{w + k % 3},{k * w * 0.05:.6f},{total}\n")
+            p = joules("plot", trace, "-o", png)
+            case.eq(p.returncode, 0, f"{n}-byte ids: {p.stderr}")
+            areas[n] = plot_area(png)
+        for n in (70, 300, 100000):
+            case.check(areas[n] == areas[10], f"{n}-byte ids draw what 10-byte ids draw")
+
+
+@test
+def many_rows_are_drawn_per_pixel_column(case):
+    """100000 samples a sensor, the power alternating from one to the next:
+    the stacked package (2 W / 8 W) is drawn at its mean, 5 W; the psys line
+    (12 W / 18 W) covers 12..18 W in every pixel column (its envelope)."""
+    with scratch() as d:
+        trace, png = os.path.join(d, "t.csv"), os.path.join(d, "p.png")
+        with open(trace, "w") as f:
+            f.write("time_s,sensor,watts,joules,total\n")
+            for k in range(1, 100001):
+                t, odd = k * 1e-4, k % 2
+                f.write(f"{t:.4f},rapl:package-0,{2 if odd else 8},{t * 5:.4f},cpu\n"
+                        f"{t:.4f},rapl:psys,{12 if odd else 18},{t * 15:.4f},platform\n")
+        p = joules("plot", trace, "-o", png)
+        case.eq(p.returncode, 0, f"exit status; stderr {p.stderr}")
+        width, height, rows = read_png(png)
+    # y axis: 18 W × 1.05 rounds up to 20 W; x axis 0..10 s.
+    orange = (255, 127, 14)
+    for t in (2.5, 5.5, 8.5):
+        at = {w: rows[px_of(width, height, t, w, w_max=20.0)[1]][px_of(width, height, t, w)[0]]
+              for w in (4, 6, 11, 13, 15, 17, 19)}
+        case.check(close(at[4], PACKAGE_BAND), f"{t} s: the package band up to its mean: {at}")
+        case.eq(at[6], (255, 255, 255), f"{t} s: and not above it")
+        case.check(all(close(at[w], orange) for w in (13, 15, 17)), f"{t} s: the psys envelope {at}")
+        case.check(at[11] == at[19] == (255, 255, 255), f"{t} s: nothing outside it {at}")
+
+
+@test
 def usage_errors_and_help(case):
     for args, part in ((["plot", "t.csv"], "-o FILE.png or -o FILE.svg"),
                        (["plot", "t.csv", "-o", "x.jpg"], "-o FILE.png"),

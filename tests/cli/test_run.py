@@ -391,7 +391,7 @@ def usage_errors_and_help(case):
         case.has(p.stderr, part, f"{args} message")
     p = joules("run", "--help")
     case.eq(p.returncode, 0, "--help")
-    for opt in ("-e, --sensors", "-i, --interval", "-r, --repeat", "--baseline[=S]", "--json",
+    for opt in ("-e, --sensors", "-i, --interval", "-r, --repeat", "--baseline S", "--json",
                 "--csv", "-o, --output", "Exit status", "127", "126", "SIGTERM"):
         case.has(p.stdout, opt, "--help")
 
