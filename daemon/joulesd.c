@@ -149,13 +149,13 @@ static char *find_probe(void)
 	return found;
 }
 
-/* Enough descriptors for every client the server admits. */
+/* Enough descriptors for every client the server admits, and the metrics connections. */
+#define FD_WANTED (SERVER_MAX_CLIENTS + METRICS_MAX_CONNECTIONS + 64)
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < SERVER_MAX_CLIENTS + 64) {
-		rl.rlim_cur = rl.rlim_max < SERVER_MAX_CLIENTS + 64 ? rl.rlim_max
-								      : SERVER_MAX_CLIENTS + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < FD_WANTED) {
+		rl.rlim_cur = rl.rlim_max < FD_WANTED ? rl.rlim_max : FD_WANTED;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			log_warn("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
 	}
