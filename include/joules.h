@@ -40,6 +40,11 @@
  *   frees the child's copy and closes its file descriptors, and joins no
  *   thread, takes no lock and calls no NVML function. The parent's
  *   context is not affected by anything the child does.
+ *   fork() waits until no thread of this process is inside an NVML call
+ *   made by the library (at most 2 s, $JOULES_NVML_FORK_WAIT_MS), so that
+ *   the child's own context can call nvmlInit; when a call outlives that
+ *   bound (a hung GPU), contexts opened in the child have no NVIDIA GPU
+ *   and joules_gpu_count() gives JOULES_ERR_FORKED with the reason.
  */
 #ifndef JOULES_H
 #define JOULES_H
@@ -341,7 +346,9 @@ struct joules_gpu_info {
 /*
  * Number of NVIDIA GPUs. 0 when there is no NVIDIA driver (a normal state;
  * joules_gpu_error() says so); a negative error when NVML is there but
- * cannot be used (joules_gpu_error() says why and how to fix it).
+ * cannot be used (joules_gpu_error() says why and how to fix it), among
+ * them JOULES_ERR_FORKED in a process forked while an NVML call was in
+ * flight for longer than fork() waits (see fork() above).
  */
 JOULES_API int joules_gpu_count(const joules_ctx *ctx);
 

@@ -10,13 +10,16 @@
  * open a new context there), and joules_close() in a child only frees the
  * child's copy: it joins no thread and touches no lock (docs/design.md).
  *
- * Why a check on entry and not pthread_atfork(): atfork handlers are
- * process-wide, so they would need a registry of every open context (the
- * library keeps no globals), and a prepare handler that takes the
- * sampler's locks makes the parent's fork() wait for an NVML call in
- * flight (milliseconds; forever on a hung GPU). Re-arming the copy in the
- * child (new sampler, nvmlInit, every backend rebuilt) is what
- * joules_open() already does, through its tested path.
+ * Why a check on entry and not pthread_atfork() for contexts: atfork
+ * handlers are process-wide, so they would need a registry of every open
+ * context (the library keeps no globals), and a prepare handler that takes
+ * the sampler's locks makes the parent's fork() wait for an NVML call in
+ * flight. Re-arming the copy in the child (new sampler, nvmlInit, every
+ * backend rebuilt) is what joules_open() already does, through its tested
+ * path. The one atfork handler of the library is not about contexts: it
+ * keeps this process's NVML calls away from the instant of fork(), so that
+ * a new context in the child can use NVML at all
+ * (lib/backends/nvml/nvml_fork.h).
  *
  * How, without a syscall on the read path and without global state: a
  * private page marked MADV_WIPEONFORK (Linux >= 4.14) holds a nonzero word;

@@ -4,13 +4,17 @@
  * a context opened in this process (real sysfs, real NVML, its sampler
  * running), then N fork() children. Each must get JOULES_ERR_FORKED from
  * joules_read and joules_gpu_info on the inherited context and close it
- * (under a 30 s alarm: a hang is a failure); every 10th also opens its own
- * context (its own nvmlInit) and measures the GPU over 200 ms. The parent
- * measures before and after. Prints what it saw; exit 1 if a child failed.
+ * (under a 30 s alarm: a hang is a failure); every Kth also opens its own
+ * context (its own nvmlInit) and measures the GPU over 200 ms: that is what
+ * hung when fork() landed while the parent's sampler was inside NVML, so
+ * fork() now waits for the call in flight (lib/backends/nvml/nvml_fork.c);
+ * how long fork() took is printed (mean and max). The parent measures
+ * before and after. Prints what it saw; exit 1 if a child failed.
  *
- *   fork_check [N]     (default 200)
+ *   fork_check [N [K]]     (default 200 children, K = 10)
  */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +57,23 @@ out:
 	return w;
 }
 
-static int child(joules_ctx *c, int i)
+/* The note of source `name` in c, or "". */
+static const char *note(const joules_ctx *c, const char *name)
+{
+	for (size_t i = 0; i < joules_source_count(c); i++)
+		if (!strcmp(joules_source_name(c, i), name))
+			return joules_source_note(c, i);
+	return "";
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int child(joules_ctx *c, int i, int every)
 {
 	alarm(30);
 	struct joules_reading r;
@@ -65,14 +85,15 @@ static int child(joules_ctx *c, int i)
 	joules_close(c);
 	if (rr != JOULES_ERR_FORKED || gr != JOULES_ERR_FORKED)
 		return 1;
-	if (i % 10)
+	if (i % every)
 		return 0;
 	joules_ctx *own;
 	if (joules_open(&own, NULL) < 0)
 		return 2;
 	int g = first_gpu(own);
 	double w = g >= 0 ? watts(own, g, 200) : -9;
-	printf("child %d: its own context: GPU %.1f W%s\n", i, w, w > 0 ? "" : " (FAILED)");
+	printf("child %d: its own context: GPU %.1f W%s%s\n", i, w, w > 0 ? "" : " (FAILED) ",
+	       g >= 0 ? "" : note(own, "nvml"));
 	joules_close(own);
 	return w > 0 ? 0 : 3;
 }
@@ -80,6 +101,7 @@ static int child(joules_ctx *c, int i)
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 200;
+	int every = argc > 2 && atoi(argv[2]) > 0 ? atoi(argv[2]) : 10;
 	joules_ctx *c;
 	int r = joules_open(&c, NULL);
 	if (r < 0) {
@@ -95,14 +117,19 @@ int main(int argc, char **argv)
 	}
 	printf("parent before: GPU %.1f W\n", watts(c, g, 300));
 	int ok = 0, failed = 0;
+	uint64_t fork_sum = 0, fork_max = 0;
 	for (int i = 0; i < n; i++) {
 		fflush(stdout);
+		uint64_t t0 = now_ns();
 		pid_t p = fork();
 		if (p == 0) {
-			int rc = child(c, i);
+			int rc = child(c, i, every);
 			fflush(stdout);
 			_exit(rc);
 		}
+		uint64_t took = now_ns() - t0;
+		fork_sum += took;
+		fork_max = took > fork_max ? took : fork_max;
 		int st = 0;
 		if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st)) {
 			failed++;
@@ -113,7 +140,8 @@ int main(int argc, char **argv)
 		}
 		usleep((useconds_t)(i % 7) * 1000); /* other points of the sampling cycle */
 	}
-	printf("children: %d passed, %d failed\n", ok, failed);
+	printf("children: %d passed, %d failed; fork() took %.3f ms on average, %.3f ms at most\n",
+	       ok, failed, n > 0 ? (double)fork_sum / n / 1e6 : 0.0, (double)fork_max / 1e6);
 	printf("parent after: GPU %.1f W\n", watts(c, g, 300));
 	joules_close(c);
 	return failed ? 1 : 0;

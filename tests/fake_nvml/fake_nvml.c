@@ -21,15 +21,21 @@
  *                           for GPU I, or for every GPU / no GPU when I is -1
  *   mem I TOTAL USED        util I GPU MEM      limit_mw I L
  *
- * fork(): the session does not carry into a child, which must call
- * nvmlInit again (the strict reading of NVML): pthread_atfork handlers
- * take and release the fake's lock around the fork, and the child starts
- * uninitialised.
+ * fork(), as the real NVML does it (driver 580, tools/fork_check.c): every
+ * call holds one library-wide mutex (call_lock) from entry to return, and
+ * the fake does nothing about it at fork: a child forked while another
+ * thread is inside a call inherits it locked by a thread the child does
+ * not have, and every NVML call of the child, its nvmlInit first, hangs.
+ * The session does not carry into a child either, which must call
+ * nvmlInit again (the strict reading of NVML): the child starts
+ * uninitialised. Only the test bookkeeping below is reset in the child.
  * For tests: fake_nvml_calls() counts the calls made in this process since
  * it started or forked; fake_nvml_pause(1) makes the next
- * nvmlDeviceGetSamples wait, outside the fake's lock, until
- * fake_nvml_pause(0), and fake_nvml_wait_paused() returns once a call waits
- * there (the caller's own locks are then held for as long as the test says).
+ * nvmlDeviceGetSamples wait inside the call (call_lock held, as in a slow
+ * or hung call) until fake_nvml_pause(0), and fake_nvml_wait_paused()
+ * returns once a call waits there (the caller's own locks are then held
+ * for as long as the test says). These hooks take only the bookkeeping
+ * lock, so they answer while a call waits.
  *
  * Built four ways (meson.build): the full library; one without
  * nvmlDeviceGetTotalEnergyConsumption (FAKE_NO_ENERGY); one with only the
@@ -71,6 +77,9 @@ struct fail {
 	int gpu, code;
 };
 
+/* NVML's own: held through every call, never reset at fork. */
+static pthread_mutex_t call_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The fake's state and the test hooks' bookkeeping, inside call_lock. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct nvmlDevice_st gpus[FAKE_MAX];
 static struct fail fails[FAKE_FAILS];
@@ -278,42 +287,54 @@ static int failure(const char *func, int gpu)
 	return 0;
 }
 
-/* Every call: the lock, a fresh config, and the failure to return. */
+static void lock_both(void)
+{
+	pthread_mutex_lock(&call_lock);
+	pthread_mutex_lock(&lock);
+}
+
+static void unlock_both(void)
+{
+	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&call_lock);
+}
+
+/* Every call: the locks, a fresh config, and the failure to return. */
 #define ENTER(func, g)                                                             \
-	pthread_mutex_lock(&lock);                                                 \
+	lock_both();                                                               \
 	calls++;                                                                   \
 	refresh();                                                                 \
 	int rc_ = !init_count ? NVML_ERROR_UNINITIALIZED                           \
 		: (g) && (g)->lost ? NVML_ERROR_GPU_IS_LOST                        \
 		: failure(func, (g) ? (int)((g) - gpus) : -1);                     \
 	if (rc_) {                                                                 \
-		pthread_mutex_unlock(&lock);                                       \
+		unlock_both();                                                     \
 		return rc_;                                                        \
 	}
-#define LEAVE()                      \
-	pthread_mutex_unlock(&lock); \
+#define LEAVE()        \
+	unlock_both(); \
 	return NVML_SUCCESS
 
 static nvmlReturn_t do_init(void)
 {
-	pthread_mutex_lock(&lock);
+	lock_both();
 	calls++;
 	refresh();
 	int rc = failure("nvmlInit", -1);
 	if (!rc)
 		init_count++;
-	pthread_mutex_unlock(&lock);
+	unlock_both();
 	return rc;
 }
 
 FAKE_API nvmlReturn_t nvmlShutdown(void)
 {
-	pthread_mutex_lock(&lock);
+	lock_both();
 	calls++;
 	int rc = init_count ? NVML_SUCCESS : NVML_ERROR_UNINITIALIZED;
 	if (init_count)
 		init_count--;
-	pthread_mutex_unlock(&lock);
+	unlock_both();
 	return rc;
 }
 
@@ -350,29 +371,24 @@ FAKE_API void fake_nvml_wait_paused(void)
 	pthread_mutex_unlock(&lock);
 }
 
-static void fork_prepare(void)
-{
-	pthread_mutex_lock(&lock);
-}
-
-static void fork_parent(void)
-{
-	pthread_mutex_unlock(&lock);
-}
-
-/* The child: no session, no paused call (that thread stayed in the parent). */
+/*
+ * The child: no session, no paused call (that thread stayed in the parent),
+ * and the hooks' lock and condition afresh. call_lock is left as it was.
+ */
 static void fork_child(void)
 {
+	static const pthread_mutex_t fresh_lock = PTHREAD_MUTEX_INITIALIZER;
+	static const pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
+	lock = fresh_lock;
+	changed = fresh_cond;
 	init_count = 0;
 	calls = 0;
 	pause_on = paused = 0;
-	pthread_cond_init(&changed, NULL);
-	pthread_mutex_unlock(&lock);
 }
 
 __attribute__((constructor)) static void register_fork_handlers(void)
 {
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	pthread_atfork(NULL, NULL, fork_child);
 }
 
 FAKE_API const char *nvmlErrorString(nvmlReturn_t rc)
@@ -413,7 +429,7 @@ static nvmlReturn_t get_handle(unsigned i, nvmlDevice_t *h)
 {
 	ENTER("nvmlDeviceGetHandleByIndex", i < FAKE_MAX ? &gpus[i] : NULL);
 	if (i >= n_gpus) {
-		pthread_mutex_unlock(&lock);
+		unlock_both();
 		return NVML_ERROR_INVALID_ARGUMENT;
 	}
 	*h = &gpus[i];
@@ -534,7 +550,7 @@ FAKE_API nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t g, int type, unsigned lo
 	uint64_t now = now_ns();
 	advance(g, now);
 	if (type != NVML_TOTAL_POWER_SAMPLES) {
-		pthread_mutex_unlock(&lock);
+		unlock_both();
 		return NVML_ERROR_NOT_SUPPORTED;
 	}
 	unsigned long long newest = (clock_ns(CLOCK_REALTIME) - g->lag_ms * 1000000u) / 1000u;
@@ -553,13 +569,16 @@ FAKE_API nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t g, int type, unsigned lo
 	if (out && k > *count)
 		k = *count;
 	*count = k;
-	/* fake_nvml_pause(): wait here; pthread_cond_wait lets the lock go meanwhile. */
+	/*
+	 * fake_nvml_pause(): wait here, inside the call; pthread_cond_wait lets
+	 * the hooks' lock go meanwhile, call_lock stays held.
+	 */
 	while (pause_on) {
 		paused = 1;
 		pthread_cond_broadcast(&changed);
 		pthread_cond_wait(&changed, &lock);
 	}
 	paused = 0;
-	pthread_mutex_unlock(&lock);
+	unlock_both();
 	return k ? NVML_SUCCESS : NVML_ERROR_NOT_FOUND;
 }

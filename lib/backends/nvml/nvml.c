@@ -21,7 +21,9 @@
  * would put ±P x 50 ms into any region around it). Without the history the
  * instant field (every 5 ms) or the 1 s average is integrated, unsettled.
  * docs/nvml.md gives the method, its limits and figures. This file talks
- * to NVML; the estimate itself is nvml_estimator.c, pure arithmetic.
+ * to NVML, each call under the process-wide call lock that keeps calls
+ * away from fork() (nvml_fork.h); the estimate itself is nvml_estimator.c,
+ * pure arithmetic.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@
 #include "../../backend.h"
 #include "nvml_api.h"
 #include "nvml_estimator.h"
+#include "nvml_fork.h"
 
 #define HISTORY_SAMPLE_US 20000u  /* nvmlDeviceGetSamples: one new sample per ~20 ms */
 #define POWER_SAMPLE_US 5000u     /* instant power: ~3 µs a call */
@@ -77,13 +80,17 @@ static nvmlReturn_t read_power(const struct gpu_data *d, uint64_t *uw)
 {
 	const struct jl_nvml_fns *fn = &d->nv->fn;
 	if (d->est.power == JL_EST_POWER_AVERAGE) {
-		unsigned mw;
+		unsigned mw = 0;
+		jl_nvml_enter();
 		nvmlReturn_t rc = fn->DeviceGetPowerUsage(d->handle, &mw);
+		jl_nvml_leave();
 		*uw = (uint64_t)mw * 1000u;
 		return rc;
 	}
 	nvmlFieldValue_t fv = {.fieldId = NVML_FI_DEV_POWER_INSTANT};
+	jl_nvml_enter();
 	nvmlReturn_t rc = fn->DeviceGetFieldValues(d->handle, 1, &fv);
+	jl_nvml_leave();
 	if (rc == NVML_SUCCESS)
 		rc = fv.nvmlReturn;
 	if (rc == NVML_SUCCESS)
@@ -118,8 +125,10 @@ static nvmlReturn_t fetch_samples(struct gpu_data *d, nvmlSample_t *buf)
 {
 	nvmlValueType_t type;
 	unsigned n = MAX_SAMPLES;
+	jl_nvml_enter();
 	nvmlReturn_t rc = d->nv->fn.DeviceGetSamples(d->handle, NVML_TOTAL_POWER_SAMPLES,
 						     d->seen_us, &type, &n, buf);
+	jl_nvml_leave();
 	if (rc == NVML_ERROR_NOT_FOUND) /* nothing newer than seen_us */
 		return NVML_SUCCESS;
 	if (rc != NVML_SUCCESS)
@@ -177,7 +186,9 @@ static void nvml_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
 	if (!d->est.has_counter || now_ns < d->next_poll_ns || d->lost)
 		return;
 	unsigned long long mj = 0;
+	jl_nvml_enter();
 	nvmlReturn_t rc = d->nv->fn.DeviceGetTotalEnergyConsumption(d->handle, &mj);
+	jl_nvml_leave();
 	uint64_t t = jl_now_ns();
 	d->next_poll_ns = t + COUNTER_POLL_NS;
 	pthread_mutex_lock(&d->lock);
@@ -250,9 +261,11 @@ static nvmlReturn_t probe(struct gpu_data *d, char *why, size_t len)
 	const struct jl_nvml_fns *fn = &d->nv->fn;
 	char what[160];
 	unsigned long long mj;
-	nvmlReturn_t rc = fn->DeviceGetTotalEnergyConsumption
-				  ? fn->DeviceGetTotalEnergyConsumption(d->handle, &mj)
-				  : NVML_ERROR_FUNCTION_NOT_FOUND;
+	nvmlReturn_t rc = NVML_ERROR_FUNCTION_NOT_FOUND;
+	jl_nvml_enter();
+	if (fn->DeviceGetTotalEnergyConsumption)
+		rc = fn->DeviceGetTotalEnergyConsumption(d->handle, &mj);
+	jl_nvml_leave();
 	if (rc != NVML_SUCCESS && rc != NVML_ERROR_NOT_SUPPORTED &&
 	    rc != NVML_ERROR_FUNCTION_NOT_FOUND) {
 		snprintf(what, sizeof what, "nvmlDeviceGetTotalEnergyConsumption on GPU %u", d->index);
@@ -262,9 +275,11 @@ static nvmlReturn_t probe(struct gpu_data *d, char *why, size_t len)
 	bool has_counter = rc == NVML_SUCCESS;
 	unsigned mw;
 	uint64_t limit_uw = 0;
+	jl_nvml_enter();
 	if (fn->DeviceGetEnforcedPowerLimit &&
 	    fn->DeviceGetEnforcedPowerLimit(d->handle, &mw) == NVML_SUCCESS)
 		limit_uw = (uint64_t)mw * 1000u;
+	jl_nvml_leave();
 	/* The driver's sample history first; it primes the integral too. */
 	if (fn->DeviceGetSamples) {
 		nvmlSample_t buf[MAX_SAMPLES];

@@ -2,14 +2,16 @@
 /*
  * The NVML backend's GPU operations (joules_gpu_*): each NVIDIA GPU's
  * identity and state now, for `joules gpu`.
- * Off the measurement path: it calls NVML on the caller's thread. A field
- * the GPU does not offer is marked invalid, never reported as 0.
+ * Off the measurement path: it calls NVML on the caller's thread, under the
+ * process-wide call lock (nvml_fork.h). A field the GPU does not offer is
+ * marked invalid, never reported as 0.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "../../backend.h"
 #include "nvml_api.h"
+#include "nvml_fork.h"
 
 static int nvml_gpu_count(const void *priv)
 {
@@ -102,7 +104,9 @@ static int nvml_gpu_info(joules_ctx *ctx, void *priv, size_t index, struct joule
 		return jl_fail(ctx, jl_nvml_error(g->handle_rc), "%s", msg);
 	}
 	nvmlReturn_t lost = NVML_SUCCESS;
+	jl_nvml_enter();
 	fill_state(&nv->fn, g->handle, out, &lost);
+	jl_nvml_leave();
 	if (lost != NVML_SUCCESS) {
 		char msg[JL_MSG_LEN];
 		jl_nvml_explain(nv, lost, what, msg, sizeof msg);

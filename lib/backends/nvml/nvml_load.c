@@ -3,7 +3,9 @@
  * Loading NVML: dlopen the library, resolve every entry point into one
  * table (versioned names newest first), initialise it, and learn each GPU's
  * identity. Every way this can fail gets its own message; a machine without
- * the library is a normal state.
+ * the library is a normal state. Every NVML call runs under the
+ * process-wide call lock (nvml_fork.h), and none is made in a process
+ * forked while a call was in flight.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 
 #include "../../internal.h"
 #include "nvml_api.h"
+#include "nvml_fork.h"
 
 #define NVML_DEFAULT_LIBRARY "libnvidia-ml.so.1"
 
@@ -34,7 +37,12 @@ int jl_nvml_error(nvmlReturn_t rc)
 void jl_nvml_explain(const struct jl_nvml *nv, nvmlReturn_t rc, const char *what, char *buf,
 		     size_t len)
 {
-	const char *nvtext = nv && nv->fn.ErrorString ? nv->fn.ErrorString(rc) : NULL;
+	const char *nvtext = NULL;
+	if (nv && nv->fn.ErrorString) {
+		jl_nvml_enter();
+		nvtext = nv->fn.ErrorString(rc);
+		jl_nvml_leave();
+	}
 	if (!nvtext)
 		nvtext = "?";
 	const char *how;
@@ -153,26 +161,13 @@ static void learn_gpu(struct jl_nvml *nv, unsigned i)
 	g->name[sizeof g->name - 1] = g->uuid[sizeof g->uuid - 1] = '\0';
 }
 
-void jl_nvml_load(struct jl_nvml *nv, const char *file)
+/* nvmlInit, then what the system and each GPU are; the caller holds the call lock. */
+static nvmlReturn_t init_and_learn(struct jl_nvml *nv, const char **call)
 {
-	if (!file || !*file)
-		file = NVML_DEFAULT_LIBRARY;
-	snprintf(nv->library, sizeof nv->library, "%s", file);
-	nv->dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
-	if (!nv->dl) {
-		/* Not an error: this machine has no NVIDIA GPU or driver. */
-		const char *why = dlerror();
-		fail(nv, 0, "no NVIDIA driver found (%s: %s)", file, why ? why : "cannot load");
-		return;
-	}
-	if (resolve_all(nv))
-		return;
+	*call = "nvmlInit";
 	nvmlReturn_t rc = nv->fn.Init();
-	if (rc != NVML_SUCCESS) {
-		nv->status = jl_nvml_error(rc);
-		jl_nvml_explain(nv, rc, "nvmlInit", nv->message, sizeof nv->message);
-		return;
-	}
+	if (rc != NVML_SUCCESS)
+		return rc;
 	nv->initialised = true;
 	if (!nv->fn.SystemGetDriverVersion ||
 	    nv->fn.SystemGetDriverVersion(nv->driver_version, sizeof nv->driver_version))
@@ -181,24 +176,52 @@ void jl_nvml_load(struct jl_nvml *nv, const char *file)
 	    nv->fn.SystemGetNVMLVersion(nv->nvml_version, sizeof nv->nvml_version))
 		nv->nvml_version[0] = '\0';
 	unsigned count = 0;
+	*call = "nvmlDeviceGetCount";
 	rc = nv->fn.DeviceGetCount(&count);
-	if (rc != NVML_SUCCESS) {
-		nv->status = jl_nvml_error(rc);
-		jl_nvml_explain(nv, rc, "nvmlDeviceGetCount", nv->message, sizeof nv->message);
-		return;
-	}
+	if (rc != NVML_SUCCESS)
+		return rc;
 	nv->n_gpus = count < JL_NVML_MAX_GPUS ? count : JL_NVML_MAX_GPUS;
 	for (unsigned i = 0; i < nv->n_gpus; i++)
 		learn_gpu(nv, i);
+	return NVML_SUCCESS;
+}
+
+void jl_nvml_load(struct jl_nvml *nv, const char *file)
+{
+	if (!file || !*file)
+		file = NVML_DEFAULT_LIBRARY;
+	snprintf(nv->library, sizeof nv->library, "%s", file);
+	if (!jl_nvml_fork_usable(nv->message, sizeof nv->message)) {
+		nv->status = JOULES_ERR_FORKED;
+		return;
+	}
+	/* Its constructors may take NVML's locks too: loading is under the call lock. */
+	jl_nvml_enter();
+	nv->dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	if (!nv->dl) {
+		jl_nvml_leave();
+		/* Not an error: this machine has no NVIDIA GPU or driver. */
+		const char *why = dlerror();
+		fail(nv, 0, "no NVIDIA driver found (%s: %s)", file, why ? why : "cannot load");
+		return;
+	}
+	const char *call = NULL;
+	nvmlReturn_t rc = resolve_all(nv) ? NVML_SUCCESS : init_and_learn(nv, &call);
+	jl_nvml_leave();
+	if (rc != NVML_SUCCESS) {
+		nv->status = jl_nvml_error(rc);
+		jl_nvml_explain(nv, rc, call, nv->message, sizeof nv->message);
+	}
 }
 
 void jl_nvml_unload(struct jl_nvml *nv)
 {
 	if (!nv)
 		return;
+	jl_nvml_enter();
 	if (nv->initialised)
 		nv->fn.Shutdown();
 	if (nv->dl)
 		dlclose(nv->dl);
+	jl_nvml_leave();
 }
-
