@@ -13,6 +13,7 @@ OUT=${OUT:-$PWD/device-out}
 mkdir -p "$OUT"
 exec > >(tee "$OUT/bench.log") 2>&1
 cd "$(dirname "$0")/.."
+. tools/device_debs.sh
 
 echo "== $(date -u +%FT%TZ) $(uname -r); nvidia-smi -L:"; nvidia-smi -L || echo "(no nvidia-smi)"
 B=build-device-bench
