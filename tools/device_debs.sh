@@ -15,5 +15,6 @@ if ! pkg-config --exists json-c libmicrohttpd 2>/dev/null && ls .debs/*.deb >/de
 	export LD_LIBRARY_PATH=$DEBS_PREFIX/usr/lib/$MA${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 	# The .pc files name /usr as their prefix; point them at ours.
 	sed -i "s|^prefix=.*|prefix=$DEBS_PREFIX/usr|" "$PKG_CONFIG_PATH"/*.pc
+	# Link libmicrohttpd as -lmicrohttpd: its .pc file requires gnutls.pc.
 	echo "from .debs: json-c $(pkg-config --modversion json-c), libmicrohttpd $(pkg-config --modversion libmicrohttpd)"
 fi
