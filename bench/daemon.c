@@ -13,10 +13,19 @@
  *             number as text, close) against a page snapshot, of every sensor
  *             and of what the recipe's number is (the packages, listed
  *             first). Target >= 100.
+ *   load:     SNAPSHOT requests from 1, 8 and 64 clients at once (a thread
+ *             and a connection each) against the same clients on an epoll
+ *             echo server (another process, one request per wake-up as
+ *             joulesd does, replies of the same size): throughput, medians
+ *             of interleaved runs. Target >= 0.5; no errors; joulesd's RSS
+ *             after it all <= 4 MiB (floor: its RSS just after start).
+ *   idle:     joulesd's CPU time while no one asks, over IDLE_SECONDS
+ *             (default 10), as seconds per hour, against a process that
+ *             only wakes at its polling interval (10 ms), measured at once.
  * All of it pinned to one CPU, so no round trip crosses cores.
  * The daemon runs over a fake two-socket Intel tree on tmpfs; run as root,
  * it is started as `nobody` (nothing to drop: the tree is world-readable).
- * Usage: bench_daemon PATH_TO_JOULESD
+ * Prints report.h lines. Usage: bench_daemon PATH_TO_JOULESD [IDLE_SECONDS]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,15 +44,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon_load.h"
 #include "fakesys.h"
 #include "joules.h"
 #include "proto.h"
+#include "report.h"
 
 #define ROUNDS 201
 #define WARMUP 10
 #define BATCH_MEM 200 /* page and direct snapshots per round */
 #define BATCH_IPC 20  /* socket round trips per round */
 #define NOBODY 65534
+#define LOAD_RUNS 5      /* interleaved runs of each server per client count */
+#define LOAD_SECONDS 0.2 /* one run */
+#define POLL_MS 10       /* joulesd's default --interval */
 
 static uint64_t now_ns(void)
 {
@@ -190,7 +204,7 @@ static joules_ctx *open_policy(const char *root, int policy)
 
 static volatile uint64_t sink;
 
-static int bench(const char *root, const char *echo_sock, int dfd)
+static int bench(const char *root, const char *echo_sock, int dfd, size_t *reply_len)
 {
 	joules_ctx *direct = open_policy(root, JOULES_POLICY_DIRECT);
 	joules_ctx *paged = open_policy(root, JOULES_POLICY_DAEMON);
@@ -272,15 +286,20 @@ static int bench(const char *root, const char *echo_sock, int dfd)
 	double d = median(t_direct, ROUNDS), p = median(t_page, ROUNDS),
 	       s = median(t_snap, ROUNDS), e = median(t_echo, ROUNDS), t = median(t_tcp, ROUNDS),
 	       k = median(t_pkg, ROUNDS);
-	printf("daemon page: %zu sensors, direct snapshot %.3f µs, page snapshot %.3f µs, "
-	       "ratio %.3f (target <= 0.2)\n", n, d / 1000, p / 1000, p / d);
-	printf("daemon oneshot: %zd-byte reply, echo floor %.2f µs, snapshot request %.2f µs, "
-	       "ratio %.2f (target <= 1.5)\n", snap_len, e / 1000, s / 1000, s / e);
-	printf("daemon tcp: connect-per-sample %.2f µs, page snapshot %.3f µs, page is %.0fx "
-	       "cheaper (target >= 100)\n", t / 1000, p / 1000, t / p);
-	printf("daemon tcp: connect-per-sample %.2f µs, page snapshot of the %zu packages (the "
-	       "recipe's number) %.3f µs, page is %.0fx cheaper (target >= 100)\n", t / 1000, npkg,
-	       k / 1000, t / k);
+	char row[200];
+	snprintf(row, sizeof row, "page snapshot (joules_read via joulesd), %zu sensors", n);
+	bench_row(row, p / 1000, "µs", "direct snapshot of the same sensors", d / 1000,
+		  "ratio <= 0.2");
+	snprintf(row, sizeof row, "socket one-shot SNAPSHOT, %zd-byte reply", snap_len);
+	bench_row(row, s / 1000, "µs", "Unix SEQPACKET echo, same sizes", e / 1000, "ratio <= 1.5");
+	snprintf(row, sizeof row, "page snapshot, all %zu sensors, vs the recipe's TCP sample", n);
+	bench_row(row, p / 1000, "µs", "TCP connect, one number as text, close", t / 1000,
+		  "ratio <= 0.01");
+	snprintf(row, sizeof row, "page snapshot, the %zu packages, vs the recipe's TCP sample",
+		 npkg);
+	bench_row(row, k / 1000, "µs", "TCP connect, one number as text, close", t / 1000,
+		  "ratio <= 0.01");
+	*reply_len = (size_t)snap_len;
 	close(efd);
 	kill(echo, SIGTERM);
 	kill(tcp, SIGTERM);
@@ -298,10 +317,115 @@ static int bench(const char *root, const char *echo_sock, int dfd)
 	return rc;
 }
 
+static size_t echo_len; /* the echo's reply size: the daemon's snapshot reply */
+
+static int check_snapshot(const void *reply, size_t len)
+{
+	return jld_check_reply(reply, len, JLD_SNAPSHOT, 1, sizeof(struct jld_header), NULL);
+}
+
+static int check_echo(const void *reply, size_t len)
+{
+	(void)reply;
+	return len == echo_len ? 0 : -1;
+}
+
+static double median_d(double *v, size_t n)
+{
+	uint64_t u[LOAD_RUNS];
+	for (size_t i = 0; i < n; i++)
+		u[i] = (uint64_t)v[i];
+	return median(u, n);
+}
+
+/* Throughput with 1, 8 and 64 clients, errors, then joulesd's RSS. */
+static int load(const char *sock, const char *echo_sock, pid_t daemon, long rss_start)
+{
+	struct jld_header h;
+	jld_header_init(&h, JLD_SNAPSHOT, sizeof h, 1);
+	pid_t echo = load_echo_start(echo_sock, echo_len);
+	if (echo < 0)
+		return die("many-client echo server");
+	static const int counts[] = {1, 8, 64};
+	uint64_t errors = 0, replies = 0;
+	int rc = 0;
+	for (size_t c = 0; c < sizeof counts / sizeof counts[0] && rc == 0; c++) {
+		double dps[LOAD_RUNS], eps[LOAD_RUNS];
+		for (int r = 0; r < LOAD_RUNS && rc == 0; r++) {
+			struct load_result dr, er;
+			if (load_run(sock, counts[c], LOAD_SECONDS, &h, sizeof h, check_snapshot,
+				     &dr) < 0 ||
+			    load_run(echo_sock, counts[c], LOAD_SECONDS, &h, sizeof h, check_echo,
+				     &er) < 0) {
+				rc = die("load clients");
+				break;
+			}
+			if (er.errors)
+				fprintf(stderr, "bench_daemon: the echo server failed %llu requests\n",
+					(unsigned long long)er.errors);
+			errors += dr.errors;
+			replies += dr.replies;
+			dps[r] = dr.per_s;
+			eps[r] = er.per_s;
+		}
+		if (rc)
+			break;
+		char row[200];
+		snprintf(row, sizeof row, "joulesd throughput, %d client%s", counts[c],
+			 counts[c] > 1 ? "s at once" : "");
+		bench_row(row, median_d(dps, LOAD_RUNS), "req/s",
+			  "epoll echo server, same clients and sizes", median_d(eps, LOAD_RUNS),
+			  "ratio >= 0.5");
+	}
+	kill(echo, SIGTERM);
+	waitpid(echo, NULL, 0);
+	if (rc)
+		return rc;
+	char row[200];
+	snprintf(row, sizeof row, "joulesd errors over the load runs (%llu replies)",
+		 (unsigned long long)replies);
+	bench_row(row, (double)errors, "errors", NULL, 0, "value == 0");
+	long rss = load_rss_kib(daemon);
+	if (rss < 0 || rss_start < 0)
+		return die("joulesd's /proc/PID/status");
+	bench_row("joulesd RSS after the load runs", (double)rss / 1024, "MiB",
+		  "its RSS just after start", (double)rss_start / 1024, "value <= 4");
+	return 0;
+}
+
+/* joulesd's CPU time while idle against bare wake-ups at its polling interval. */
+static int idle(pid_t daemon, double seconds)
+{
+	pid_t wake = load_wakeups_start(POLL_MS);
+	if (wake < 0)
+		return die("fork");
+	int64_t d0 = load_cpu_ns(daemon), w0 = load_cpu_ns(wake);
+	uint64_t t0 = now_ns();
+	struct timespec ts = {.tv_sec = (time_t)seconds,
+			      .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	int64_t d1 = load_cpu_ns(daemon), w1 = load_cpu_ns(wake);
+	double wall = (double)(now_ns() - t0) / 1e9;
+	kill(wake, SIGTERM);
+	waitpid(wake, NULL, 0);
+	if (d0 < 0 || d1 < 0 || w0 < 0 || w1 < 0)
+		return die("/proc/PID/schedstat");
+	char row[200];
+	snprintf(row, sizeof row, "joulesd idle: CPU time per hour (from %.0f s, %d ms polling)",
+		 wall, POLL_MS);
+	bench_row(row, (double)(d1 - d0) / 1e9 * 3600 / wall, "s/h",
+		  "bare wake-ups every 10 ms, same period", (double)(w1 - w0) / 1e9 * 3600 / wall,
+		  "");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fputs("usage: bench_daemon PATH_TO_JOULESD\n", stderr);
+	double idle_s = argc == 3 ? strtod(argv[2], NULL) : 10;
+	if (argc < 2 || argc > 3 || !(idle_s > 0 && idle_s <= 3600)) {
+		fputs("usage: bench_daemon PATH_TO_JOULESD [IDLE_SECONDS (0-3600, default 10)]\n",
+		      stderr);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -320,27 +444,31 @@ int main(int argc, char **argv)
 	struct fakesys *fs = fakesys_new();
 	if (!fs || fakesys_layout(fs, "intel-2s") < 0)
 		return die("fake tree") < 0;
-	char nvml[4096], dir[4096], sock[108], echo_sock[108];
+	char nvml[4096], dir[4096], sock[108], echo_sock[108], load_sock[108];
 	snprintf(nvml, sizeof nvml, "%s/no-nvml/libnvidia-ml.so.1", fakesys_root(fs));
 	setenv("JOULES_NVML_LIBRARY", nvml, 1);
 	snprintf(dir, sizeof dir, "%s/run", fakesys_root(fs));
 	if (mkdir(dir, 0777) < 0 || chmod(dir, 0777) < 0)
 		return die(dir) < 0;
 	if (snprintf(sock, sizeof sock, "%.90s/joules.sock", dir) >= (int)sizeof sock ||
-	    snprintf(echo_sock, sizeof echo_sock, "%.90s/echo.sock", dir) >= (int)sizeof echo_sock) {
+	    snprintf(echo_sock, sizeof echo_sock, "%.90s/echo.sock", dir) >= (int)sizeof echo_sock ||
+	    snprintf(load_sock, sizeof load_sock, "%.90s/load.sock", dir) >= (int)sizeof load_sock) {
 		fprintf(stderr, "bench_daemon: %s: too long for a socket path\n", dir);
 		return 1;
 	}
 	setenv("JOULES_SOCKET", sock, 1);
 	pid_t d = start_daemon(argv[1], fakesys_root(fs), sock);
 	int dfd = d > 0 ? wait_socket(sock) : -1;
+	long rss_start = d > 0 ? load_rss_kib(d) : -1;
 	int rc = 1;
 	if (dfd < 0)
 		die("joulesd did not start");
 	else
-		rc = bench(fakesys_root(fs), echo_sock, dfd) < 0;
+		rc = bench(fakesys_root(fs), echo_sock, dfd, &echo_len) < 0;
 	if (dfd >= 0)
 		close(dfd);
+	if (rc == 0)
+		rc = load(sock, load_sock, d, rss_start) < 0 || idle(d, idle_s) < 0;
 	if (d > 0) {
 		kill(d, SIGTERM);
 		waitpid(d, NULL, 0);

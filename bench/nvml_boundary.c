@@ -4,7 +4,8 @@
  * sensor, per GPU, against the direct call it replaces
  * (nvmlDeviceGetTotalEnergyConsumption, same process, same library), and
  * against a floor (clock_gettime) measured in the same run. Reports
- * medians and ratios; asserts nothing. Without an NVIDIA GPU it says so.
+ * medians and ratios as report.h lines for bench/run; asserts nothing.
+ * Without an NVIDIA GPU its rows say "needs a GPU".
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "joules.h"
+#include "report.h"
 
 typedef int (*init_fn)(void);
 typedef int (*handle_fn)(unsigned, void **);
@@ -41,6 +43,10 @@ static double median(double *v, size_t n)
 
 #define READS 5000
 #define DIRECT 100
+#define ROW_US "GPU region boundary (joules_read per GPU)"
+#define TARGET_US "value <= 20"
+#define ROW_VS "GPU region boundary vs the NVML energy call"
+#define TARGET_VS "ratio <= 0.01"
 
 int main(void)
 {
@@ -52,6 +58,8 @@ int main(void)
 	int gpus = joules_gpu_count(ctx);
 	if (gpus <= 0) {
 		printf("nvml_boundary: no NVIDIA GPU (%s): nothing to measure\n", joules_gpu_error(ctx));
+		bench_skip(ROW_US, TARGET_US, "needs a GPU");
+		bench_skip(ROW_VS, TARGET_VS, "needs a GPU");
 		joules_close(ctx);
 		return 0;
 	}
@@ -115,6 +123,12 @@ int main(void)
 		       direct_us, read_us / gpus / direct_us, direct_us / (read_us / gpus));
 	else
 		puts("  direct energy call: not available");
+	bench_row(ROW_US, read_us / gpus, "µs", "clock_gettime", floor_us, TARGET_US);
+	if (direct_us > 0)
+		bench_row(ROW_VS, read_us / gpus, "µs", "nvmlDeviceGetTotalEnergyConsumption",
+			  direct_us, TARGET_VS);
+	else
+		bench_skip(ROW_VS, TARGET_VS, "the direct NVML energy call is not available");
 	if (samples_us > 0)
 		printf("  nvmlDeviceGetSamples (sampler thread, every 20 ms): %.1f us\n", samples_us);
 	free(r);

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Cost of `with joules.measure():` (enter + exit, the Python bindings over
-libjoules) against an empty `with` (contextlib.nullcontext) measured in the
-same run: medians of batches, printed as a ratio. Sensors: a fake
+libjoules) against an empty `with` (contextlib.nullcontext), and against
+the same region from C (joules_region_begin + _end on the same tree, timed
+by `BENCH_SNAPSHOT --root ROOT --region`), all in the same run: medians of
+batches, printed as bench/report.h lines for bench/run. Sensors: a fake
 two-socket tree (8 RAPL zones; FAKESYS makes it), or this machine's own
-with `python_measure.py real`. Never asserts on time."""
+with `python_measure.py real` (then without the C row). Never asserts on
+time."""
 import contextlib
 import os
 import shutil
@@ -30,6 +33,23 @@ def per_call_us(make) -> float:
     return statistics.median(runs)
 
 
+def row(name: str, value: float, unit: str, floor_label: str, floor: float,
+        target: str = "") -> None:
+    print(f"BENCH\t{name}\t{value:.6g}\t{unit}\t{floor_label}\t{floor:.6g}\t{target}",
+          flush=True)
+
+
+def c_region_us(root: str) -> float:
+    """The C region's median µs from bench_snapshot's BENCH line (printed on)."""
+    out = subprocess.run([os.environ["BENCH_SNAPSHOT"], "--root", root, "--region"],
+                         check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        print(line, flush=True)
+        if line.startswith("BENCH\t"):
+            return float(line.split("\t")[2])
+    raise RuntimeError(f"bench_snapshot --region printed no BENCH line:\n{out}")
+
+
 def main() -> None:
     root = None
     if sys.argv[1:] != ["real"]:
@@ -43,8 +63,15 @@ def main() -> None:
         cost = per_call_us(joules.measure)
         floor2 = per_call_us(contextlib.nullcontext)
         floor = min(floor, floor2)
-        print(f"python_measure: {n} sensors, empty with {floor:.3f} µs, "
-              f"with joules.measure() {cost:.1f} µs, ratio {cost / floor:.0f}")
+        where = "fake intel-2s" if root else "this machine"
+        row(f"python `with joules.measure()` enter + exit, {n} sensors ({where})", cost, "µs",
+            "empty `with` (contextlib.nullcontext)", floor)
+        if root:
+            c_us = c_region_us(root)
+            cost2 = per_call_us(joules.measure)
+            row(f"python `with joules.measure()` vs the same region from C, {n} sensors",
+                statistics.median([cost, cost2]), "µs",
+                "joules_region_begin + _end from C", c_us)
     finally:
         joules.default_meter().close()
         if root:

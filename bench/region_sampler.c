@@ -4,13 +4,13 @@
  * (getrusage, the whole process, while the main thread sleeps) at 10, 100
  * and 1000 Hz, against a floor measured in the same run: a bare thread
  * that only wakes at the same rate. The target is < 0.5% of one core at
- * 100 Hz. Nothing is asserted; it prints one line per rate.
+ * 100 Hz. Nothing is asserted; it prints report.h lines for bench/run.
  *
  * By default on a fake two-socket Intel tree (8 powercap zones); with
  * `real` as argument on this machine's own sensors (/sys and NVML), which
  * is how the GPU figures are taken (one nvmlDeviceGetSamples call per GPU
  * costs ~0.29 ms on the H200, and the backend's own thread makes it, not
- * this sampler).
+ * this sampler): there the figures are per GPU, "needs a GPU" without one.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +24,7 @@
 
 #include "fakesys.h"
 #include "joules.h"
+#include "report.h"
 
 #define SECONDS 2
 
@@ -152,16 +153,31 @@ int main(int argc, char **argv)
 	/* The context's own backend threads (NVML) run in both measurements. */
 	double base = share(idle_start, idle_stop, &(struct idle){0}, 1000000);
 	static const uint32_t rates[] = {10, 100, 1000};
-	for (size_t k = 0; k < sizeof rates / sizeof rates[0]; k++) {
+	if (real && !gpus) {
+		for (size_t k = 0; k < sizeof rates / sizeof rates[0]; k++) {
+			char row[160];
+			snprintf(row, sizeof row, "region sampler at %u Hz, per GPU", rates[k]);
+			bench_skip(row, "", "needs a GPU");
+		}
+	}
+	for (size_t k = 0; k < sizeof rates / sizeof rates[0] && (!real || gpus); k++) {
 		uint32_t us = 1000000u / rates[k];
 		struct idle w = {0};
 		double floor = share(idle_start, idle_stop, &w, us) - base;
 		double cost = share(sampler_start, sampler_stop, ctx, us) - base;
-		printf("region sampler: %s, %zu sensors (%zu GPU), %u Hz: %.3f%% of one core, "
-		       "floor (bare wake-ups) %.3f%%, ratio %.1f%s\n",
-		       real ? "this machine" : "fake intel-2s", n, gpus, rates[k], 100 * cost,
-		       100 * floor, floor > 0 ? cost / floor : 0.0,
-		       rates[k] == 100 ? " (target < 0.5% at 100 Hz)" : "");
+		char row[160], floor_label[80];
+		snprintf(floor_label, sizeof floor_label, "bare wake-ups at %u Hz", rates[k]);
+		if (real) {
+			snprintf(row, sizeof row, "region sampler at %u Hz, per GPU (%zu sensors, %zu GPUs)",
+				 rates[k], n, gpus);
+			bench_row(row, 100 * cost / (double)gpus, "% of a core", floor_label,
+				  100 * floor / (double)gpus, "");
+		} else {
+			snprintf(row, sizeof row, "region sampler at %u Hz, %zu sensors (fake intel-2s)",
+				 rates[k], n);
+			bench_row(row, 100 * cost, "% of a core", floor_label, 100 * floor,
+				  rates[k] == 100 ? "value < 0.5" : "");
+		}
 	}
 	joules_close(ctx);
 	fakesys_free(fs);

@@ -2,17 +2,26 @@
 /*
  * What a snapshot costs over the least work that could produce it.
  *
- * On a fake two-socket Intel tree (8 powercap zones, on tmpfs like real
- * sysfs is in memory), it times
+ * On a fake eight-socket Intel tree (8 packages x 4 RAPL domains: 32
+ * powercap zones, on tmpfs like real sysfs is in memory; --layout picks
+ * another), it times
  *   floor:       pread + parse of each already-open energy_uj file, the
  *                same files joules opens: nothing less can read them;
- *   joules_read: one snapshot of every sensor through the library.
+ *   joules_read: one snapshot of every sensor through the library,
+ * and counts the allocations joules_read makes (target: none).
  * Both run in the same process, interleaved round by round so drift hits
  * both alike, and the medians are compared as a ratio: absolute times
- * differ between machines, the ratio is the library's overhead. Nothing is
- * asserted about time; it prints one line for a person to judge.
+ * differ between machines, the ratio is the library's overhead.
+ *
+ * With --root DIR --region (python_measure.py's floor): on that existing
+ * tree, joules_region_begin + joules_region_end, the calls a Python
+ * `with joules.measure()` makes, against two direct snapshots.
+ *
+ * Nothing is asserted about time; it prints report.h lines for bench/run.
+ * Usage: bench_snapshot [--layout NAME] | --root DIR --region
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <stdint.h>
@@ -22,13 +31,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc_count.h"
 #include "fakesys.h"
 #include "joules.h"
+#include "report.h"
 
 #define ROUNDS 501 /* timed rounds; the median of them is reported */
 #define BATCH 100  /* snapshots per round, so the clock's cost vanishes */
 #define WARMUP 20  /* untimed rounds first: caches, page cache, branch predictors */
-#define TARGET 1.3 /* the overhead the library is held to */
+#define REGION_ROUNDS 101 /* region rounds (each a begin and an end of a region) */
 
 static volatile uint64_t sink; /* keeps the floor's parsing from being optimised away */
 
@@ -89,7 +100,7 @@ static size_t open_counters(const char *root, int **fds)
 }
 
 /* tmpfs like sysfs, so the floor is not a disk's page cache. */
-static struct fakesys *make_tree(void)
+static struct fakesys *make_tree(const char *layout)
 {
 	if (access("/dev/shm", W_OK) == 0)
 		setenv("TMPDIR", "/dev/shm", 1);
@@ -98,8 +109,8 @@ static struct fakesys *make_tree(void)
 		perror("snapshot: cannot make a fake tree");
 		return NULL;
 	}
-	if (fakesys_layout(fs, "intel-2s") < 0) {
-		perror("snapshot: cannot build the intel-2s layout");
+	if (fakesys_layout(fs, layout) < 0) {
+		fprintf(stderr, "snapshot: cannot build the %s layout: %s\n", layout, strerror(errno));
 		fakesys_free(fs);
 		return NULL;
 	}
@@ -113,11 +124,24 @@ static struct fakesys *make_tree(void)
 	return fs;
 }
 
-static int run(joules_ctx *ctx, const int *fds, size_t n)
+static int sensors_ok(joules_ctx *ctx, const struct joules_reading *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (out[i].status != 0) {
+			fprintf(stderr, "snapshot: sensor %s failed: %s\n", joules_sensor(ctx, i)->id,
+				joules_sensor_error(ctx, i));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int run(joules_ctx *ctx, const int *fds, size_t n, const char *layout)
 {
 	struct joules_reading *out = calloc(n, sizeof *out);
 	uint64_t *floor_ns = calloc(ROUNDS, sizeof *floor_ns);
 	uint64_t *read_ns = calloc(ROUNDS, sizeof *read_ns);
+	uint64_t allocs = 0, reads = 0;
 	int rc = 1;
 	if (!out || !floor_ns || !read_ns) {
 		fputs("snapshot: out of memory\n", stderr);
@@ -128,25 +152,31 @@ static int run(joules_ctx *ctx, const int *fds, size_t n)
 		for (int b = 0; b < BATCH; b++)
 			floor_snapshot(fds, n);
 		uint64_t t1 = now_ns();
+		uint64_t a0 = alloc_count();
 		for (int b = 0; b < BATCH; b++)
 			joules_read(ctx, out, n);
 		uint64_t t2 = now_ns();
 		if (r >= 0) {
+			allocs += alloc_count() - a0;
+			reads += BATCH;
 			floor_ns[r] = (t1 - t0) / BATCH;
 			read_ns[r] = (t2 - t1) / BATCH;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (out[i].status != 0) {
-			fprintf(stderr, "snapshot: sensor %s failed: %s\n", joules_sensor(ctx, i)->id,
-				joules_sensor_error(ctx, i));
-			goto out;
-		}
-	}
+	if (sensors_ok(ctx, out, n) < 0)
+		goto out;
 	double f = (double)median(floor_ns, ROUNDS), j = (double)median(read_ns, ROUNDS);
-	printf("snapshot: %zu sensors, floor %.2f µs, joules_read %.2f µs, ratio %.2f "
-	       "(target <= %.1f)\n",
-	       n, f / 1000, j / 1000, j / f, TARGET);
+	char row[200];
+	snprintf(row, sizeof row, "direct snapshot (joules_read), %zu sensors, %s on tmpfs", n,
+		 layout);
+	bench_row(row, j / 1000, "µs", "pread loop over the same open files", f / 1000,
+		  "ratio <= 1.3");
+	if (alloc_counting())
+		bench_row("allocations per direct snapshot", (double)allocs / (double)reads,
+			  "allocs", NULL, 0, "value == 0");
+	else
+		bench_skip("allocations per direct snapshot", "value == 0",
+			   "not counted under AddressSanitizer");
 	rc = 0;
 out:
 	free(out);
@@ -155,29 +185,106 @@ out:
 	return rc;
 }
 
-int main(void)
+/* joules_region_begin + _end (what `with joules.measure()` calls) vs two snapshots. */
+static int run_region(joules_ctx *ctx, size_t n)
 {
-	struct fakesys *fs = make_tree();
-	if (!fs)
+	struct joules_reading *out = calloc(n, sizeof *out);
+	struct joules_region_sensor *per = calloc(n, sizeof *per);
+	uint64_t *two_ns = calloc(REGION_ROUNDS, sizeof *two_ns);
+	uint64_t *region_ns = calloc(REGION_ROUNDS, sizeof *region_ns);
+	struct joules_region_result res;
+	int rc = 1;
+	if (!out || !per || !two_ns || !region_ns) {
+		fputs("snapshot: out of memory\n", stderr);
+		goto out;
+	}
+	for (int r = -WARMUP; r < REGION_ROUNDS; r++) {
+		uint64_t t0 = now_ns();
+		for (int b = 0; b < BATCH; b++) {
+			joules_read(ctx, out, n);
+			joules_read(ctx, out, n);
+		}
+		uint64_t t1 = now_ns();
+		for (int b = 0; b < BATCH; b++) {
+			int id, e;
+			if ((e = joules_region_begin(ctx, "", &id)) < 0 ||
+			    (e = joules_region_end(ctx, id, 1000, &res, per, n)) != 0) {
+				fprintf(stderr, "snapshot: region: %s\n",
+					e < 0 ? joules_last_error(ctx) : "not final");
+				goto out;
+			}
+		}
+		uint64_t t2 = now_ns();
+		if (r >= 0) {
+			two_ns[r] = (t1 - t0) / BATCH;
+			region_ns[r] = (t2 - t1) / BATCH;
+		}
+	}
+	if (sensors_ok(ctx, out, n) < 0)
+		goto out;
+	char row[200];
+	snprintf(row, sizeof row, "region from C (joules_region_begin + _end), %zu sensors", n);
+	bench_row(row, (double)median(region_ns, REGION_ROUNDS) / 1000, "µs",
+		  "two direct snapshots", (double)median(two_ns, REGION_ROUNDS) / 1000, "");
+	rc = 0;
+out:
+	free(out);
+	free(per);
+	free(two_ns);
+	free(region_ns);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *layout = "intel-8s", *root = NULL;
+	bool region = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--layout") && i + 1 < argc)
+			layout = argv[++i];
+		else if (!strcmp(argv[i], "--root") && i + 1 < argc)
+			root = argv[++i];
+		else if (!strcmp(argv[i], "--region"))
+			region = true;
+		else {
+			fputs("usage: bench_snapshot [--layout NAME] | --root DIR --region\n", stderr);
+			return 2;
+		}
+	}
+	if (region != (root != NULL)) {
+		fputs("snapshot: --region needs --root DIR (and --root is only for it)\n", stderr);
+		return 2;
+	}
+	struct fakesys *fs = root ? NULL : make_tree(layout);
+	if (!root && !fs)
 		return 1;
 	joules_ctx *ctx = NULL;
 	int *fds = NULL;
 	size_t nfds = 0;
 	int rc = 1;
-	int r = joules_open(&ctx, fakesys_root(fs));
+	uint64_t a0 = alloc_count();
+	int r = joules_open(&ctx, root ? root : fakesys_root(fs));
 	if (r < 0) {
 		fprintf(stderr, "snapshot: joules_open: %s\n", joules_strerror(r));
 		goto out;
 	}
-	nfds = open_counters(fakesys_root(fs), &fds);
+	/* A count that sees joules_open allocate is one that would see joules_read do it. */
+	if (alloc_counting())
+		printf("snapshot: joules_open made %llu allocations\n",
+		       (unsigned long long)(alloc_count() - a0));
 	size_t n = joules_sensor_count(ctx);
+	if (region) {
+		rc = n ? run_region(ctx, n) : 1;
+		goto out;
+	}
+	nfds = open_counters(fakesys_root(fs), &fds);
 	/* Same files, same count, or the ratio means nothing. */
 	if (n != nfds || n == 0) {
 		fprintf(stderr, "snapshot: joules sees %zu sensors but the tree has %zu counters\n",
 			n, nfds);
 		goto out;
 	}
-	rc = run(ctx, fds, n);
+	rc = run(ctx, fds, n, layout);
 out:
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);

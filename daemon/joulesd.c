@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "privdrop.h"
 #include "publish.h"
 #include "server.h"
@@ -42,6 +43,13 @@ static const char usage[] =
 	"  --public             also serve everyone coarse totals (1 J, once a second)\n"
 	"  --public-socket PATH the public socket (default: beside --socket, joules-public.sock)\n"
 	"  --rate N             requests per second per uid before refusals (default 1000)\n"
+	"  --metrics ADDR:PORT  serve Prometheus metrics over HTTP (off by default):\n"
+	"                       ADDR:PORT, ADDR (port " METRICS_DEFAULT_PORT "), :PORT (127.0.0.1), or\n"
+	"                       unix:/PATH (a 0660 socket of the group); at the public\n"
+	"                       resolution (1 J, once a second) unless behind the group\n"
+	"  --metrics-token-file PATH  require 'Authorization: Bearer' with this file's token\n"
+	"                       (not readable by others); full resolution\n"
+	"  --metrics-full       full resolution over TCP without a token (the admin's choice)\n"
 	"  --foreground         stay in the foreground (systemd, containers, tests)\n"
 	"  --verbose            log every connection\n"
 	"  -h, --help           this text\n"
@@ -50,13 +58,15 @@ static const char usage[] =
 
 struct options {
 	const char *socket, *group, *user, *public_socket;
+	const char *metrics, *metrics_token;
 	unsigned interval_ms, rate;
-	int foreground, public_on, verbose;
+	int foreground, public_on, verbose, metrics_full;
 };
 
 static int parse(int argc, char **argv, struct options *o)
 {
-	enum { O_SOCKET = 256, O_GROUP, O_USER, O_INTERVAL, O_PUBLIC_SOCKET, O_RATE };
+	enum { O_SOCKET = 256, O_GROUP, O_USER, O_INTERVAL, O_PUBLIC_SOCKET, O_RATE,
+	       O_METRICS, O_METRICS_TOKEN, O_METRICS_FULL };
 	static const struct option longs[] = {
 		{"socket", required_argument, NULL, O_SOCKET},
 		{"group", required_argument, NULL, O_GROUP},
@@ -65,6 +75,9 @@ static int parse(int argc, char **argv, struct options *o)
 		{"public", no_argument, NULL, 'p'},
 		{"public-socket", required_argument, NULL, O_PUBLIC_SOCKET},
 		{"rate", required_argument, NULL, O_RATE},
+		{"metrics", required_argument, NULL, O_METRICS},
+		{"metrics-token-file", required_argument, NULL, O_METRICS_TOKEN},
+		{"metrics-full", no_argument, NULL, O_METRICS_FULL},
 		{"foreground", no_argument, NULL, 'f'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -81,6 +94,9 @@ static int parse(int argc, char **argv, struct options *o)
 		case O_USER: o->user = optarg; break;
 		case O_PUBLIC_SOCKET: o->public_socket = optarg; o->public_on = 1; break;
 		case 'p': o->public_on = 1; break;
+		case O_METRICS: o->metrics = optarg; break;
+		case O_METRICS_TOKEN: o->metrics_token = optarg; break;
+		case O_METRICS_FULL: o->metrics_full = 1; break;
 		case 'f': o->foreground = 1; break;
 		case 'v': o->verbose = 1; break;
 		case O_INTERVAL:
@@ -106,6 +122,10 @@ static int parse(int argc, char **argv, struct options *o)
 		fprintf(stderr, "joulesd: --socket must be an absolute path: %s\n", o->socket);
 		return 2;
 	}
+	if ((o->metrics_token || o->metrics_full) && !o->metrics) {
+		fprintf(stderr, "joulesd: --metrics-token-file and --metrics-full need --metrics\n");
+		return 2;
+	}
 	return -1;
 }
 
@@ -129,13 +149,13 @@ static char *find_probe(void)
 	return found;
 }
 
-/* Enough descriptors for every client the server admits. */
+/* Enough descriptors for every client the server admits, and the metrics connections. */
+#define FD_WANTED (SERVER_MAX_CLIENTS + METRICS_MAX_CONNECTIONS + 64)
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < SERVER_MAX_CLIENTS + 64) {
-		rl.rlim_cur = rl.rlim_max < SERVER_MAX_CLIENTS + 64 ? rl.rlim_max
-								      : SERVER_MAX_CLIENTS + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < FD_WANTED) {
+		rl.rlim_cur = rl.rlim_max < FD_WANTED ? rl.rlim_max : FD_WANTED;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			log_warn("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
 	}
@@ -246,15 +266,27 @@ static int run(const struct options *o)
 		publisher_close(&pub);
 		return 1;
 	}
-	char *probe = find_probe();
-	int dropped = privdrop(uid, gid, probe, err, sizeof err);
-	free(probe);
-	if (dropped < 0) {
+	struct metrics *met = NULL;
+	struct metrics_config mcfg = {.listen = o->metrics, .token_file = o->metrics_token,
+				      .full = o->metrics_full, .group = group};
+	if (o->metrics && metrics_open(&met, &mcfg, &pub, err, sizeof err) < 0) {
 		log_error("%s", err);
 		server_close(srv);
 		publisher_close(&pub);
 		return 1;
 	}
+	char *probe = find_probe();
+	int dropped = privdrop(uid, gid, probe, err, sizeof err);
+	free(probe);
+	if (dropped < 0 || (met && metrics_start(met, err, sizeof err) < 0)) {
+		log_error("%s", err);
+		metrics_close(met);
+		server_close(srv);
+		publisher_close(&pub);
+		return 1;
+	}
+	if (met)
+		log_info("metrics for Prometheus on %s", metrics_describe(met));
 	log_info("serving %u sensors on %s (group %s%s%s), every %.3g ms, %s", pub.full.n,
 		 o->socket, o->group, o->public_on ? "; public totals on " : "",
 		 o->public_on ? public_path : "", (double)pub.interval_ns / 1e6,
@@ -265,6 +297,7 @@ static int run(const struct options *o)
 		close(ready_fd);
 	}
 	int r = server_run(srv, sigfd);
+	metrics_close(met); /* before the page it reads goes */
 	publisher_stop(&pub);
 	server_close(srv);
 	publisher_close(&pub);

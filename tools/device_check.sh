@@ -16,22 +16,8 @@ cd "$(dirname "$0")/.."
 
 echo "== $(date -u +%FT%TZ) $(uname -r)"
 nvidia-smi -L
-if ! pkg-config --exists json-c 2>/dev/null; then
-	if ls .debs/*.deb >/dev/null 2>&1; then
-		PREFIX=$PWD/.debs/root
-		for d in .debs/*.deb; do dpkg -x "$d" "$PREFIX"; done
-		MA=$(gcc -print-multiarch)
-		export PKG_CONFIG_PATH=$PREFIX/usr/lib/$MA/pkgconfig
-		export CPATH=$PREFIX/usr/include
-		export LIBRARY_PATH=$PREFIX/usr/lib/$MA
-		export LD_LIBRARY_PATH=$PREFIX/usr/lib/$MA${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-		# The .pc file names /usr as its prefix; point it at ours.
-		sed -i "s|^prefix=.*|prefix=$PREFIX/usr|" "$PKG_CONFIG_PATH/json-c.pc"
-		echo "json-c from .debs ($(pkg-config --modversion json-c))"
-	else
-		echo "json-c headers missing and no .debs/: cannot build"; exit 1
-	fi
-fi
+. tools/device_debs.sh
+pkg-config --exists json-c || { echo "json-c headers missing and no .debs/: cannot build"; exit 1; }
 
 # Built with gcc directly, not meson: the GPU machine may lack cairo and
 # fontconfig, so the CLI is built without `joules plot` (every cli/*.c but
@@ -48,7 +34,7 @@ LIB_SOURCES="lib/*.c lib/backends/*.c lib/backends/nvml/*.c lib/backends/daemon/
 	ln -sf libjoules.so.0 "$B/lib/libjoules.so" &&
 	gcc $CFLAGS -Icli -Ilib $CLI_SOURCES -o "$B/cli/joules" \
 		$(pkg-config --cflags --libs json-c) -L"$B/lib" -ljoules -lm -Wl,-rpath,"$PWD/$B/lib" &&
-	gcc $CFLAGS bench/nvml_boundary.c -o "$B/bench/bench_nvml_boundary" \
+	gcc $CFLAGS bench/nvml_boundary.c bench/report.c -o "$B/bench/bench_nvml_boundary" \
 		-L"$B/lib" -ljoules -ldl -Wl,-rpath,"$PWD/$B/lib" &&
 	gcc $CFLAGS -Ilib -Ilib/backends/nvml tools/nvml_trace.c -o "$B/nvml_trace" -ldl
 } > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }

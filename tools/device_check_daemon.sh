@@ -10,6 +10,7 @@ OUT=${OUT:-$PWD/device-out}
 mkdir -p "$OUT"
 exec > >(tee "$OUT/daemon_check.log") 2>&1
 cd "$(dirname "$0")/.."
+. tools/device_debs.sh
 W=/tmp/joulesd-check
 rm -rf "$W"
 mkdir -p "$W" && chmod 755 "$W"
@@ -19,8 +20,9 @@ gcc $CFLAGS -fPIC -shared -Ilib $LIB_SOURCES \
 	-o "$W/libjoules.so.0" -Wl,-soname,libjoules.so.0 -Wl,--version-script=lib/libjoules.map \
 	-lpthread -ldl || exit 1
 # joulesd holds the library itself (it serves each sensor's domain, an internal).
-gcc $CFLAGS -Ilib daemon/joulesd.c daemon/access.c daemon/log.c daemon/page.c daemon/privdrop.c \
-	daemon/publish.c daemon/server.c $LIB_SOURCES -o "$W/joulesd" -lpthread -ldl || exit 1
+gcc $CFLAGS -Ilib daemon/joulesd.c daemon/access.c daemon/log.c daemon/metrics.c daemon/metrics_format.c \
+	daemon/page.c daemon/privdrop.c daemon/publish.c daemon/server.c $LIB_SOURCES -o "$W/joulesd" \
+	-lmicrohttpd -lpthread -ldl || exit 1
 cp tests/daemon/jclient.py tests/daemon/daemontest.py tests/cli/clitest.py "$W/"
 chmod -R a+rX "$W"
 getent group joules >/dev/null || groupadd --system joules

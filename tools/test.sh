@@ -19,7 +19,7 @@
 # Exit status: 0 when everything built and passed.
 set -euo pipefail
 
-DEPS=(build-essential meson ninja-build pkg-config libjson-c-dev libcairo2-dev libfontconfig-dev python3 valgrind util-linux bash-completion libncurses-dev tmux)
+DEPS=(build-essential meson ninja-build pkg-config libjson-c-dev libcairo2-dev libfontconfig-dev python3 valgrind util-linux bash-completion libncurses-dev tmux libmicrohttpd-dev prometheus)
 VALGRIND="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet"
 
 builddir=build

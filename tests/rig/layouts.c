@@ -11,6 +11,7 @@ static const struct {
 	int (*build)(struct fakesys *fs);
 } table[] = {
 	{"intel-2s", layout_intel_2s},
+	{"intel-8s", layout_intel_8s},
 	{"amd-zen", layout_amd_zen},
 	{"laptop", layout_laptop},
 	{"messy-powercap", layout_messy_powercap},
@@ -35,6 +36,7 @@ static const struct {
 
 const char *const fakesys_layouts[] = {
 	"intel-2s",
+	"intel-8s",
 	"amd-zen",
 	"laptop",
 	"messy-powercap",

@@ -7,6 +7,7 @@ struct fakesys;
 
 /* layouts_powercap.c */
 int layout_intel_2s(struct fakesys *fs);
+int layout_intel_8s(struct fakesys *fs);
 int layout_amd_zen(struct fakesys *fs);
 int layout_laptop(struct fakesys *fs);
 int layout_messy_powercap(struct fakesys *fs);

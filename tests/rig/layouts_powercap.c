@@ -35,6 +35,30 @@ int layout_intel_2s(struct fakesys *fs)
 	return zones(fs, z, sizeof z / sizeof z[0], FAKESYS_RAPL_RANGE_UJ);
 }
 
+/*
+ * A large server: 8 sockets, each a package with its core, uncore and dram
+ * subzones (32 zones), the tree the snapshot benchmark reads.
+ */
+int layout_intel_8s(struct fakesys *fs)
+{
+	static const char *const names[] = {"core", "uncore", "dram"};
+	unsigned k = 0;
+	for (unsigned p = 0; p < 8; p++) {
+		char dir[32], name[32];
+		snprintf(dir, sizeof dir, "intel-rapl:%u", p);
+		snprintf(name, sizeof name, "package-%u", p);
+		if (fakesys_powercap_zone(fs, dir, name, ++k * 1000000ull, FAKESYS_RAPL_RANGE_UJ) < 0)
+			return -1;
+		for (unsigned d = 0; d < 3; d++) {
+			snprintf(dir, sizeof dir, "intel-rapl:%u:%u", p, d);
+			if (fakesys_powercap_zone(fs, dir, names[d], ++k * 1000000ull,
+						  FAKESYS_RAPL_RANGE_UJ) < 0)
+				return -1;
+		}
+	}
+	return fakesys_write(fs, "class/powercap/intel-rapl/enabled", "1\n");
+}
+
 int layout_amd_zen(struct fakesys *fs)
 {
 	static const struct zone z[] = {
