@@ -26,7 +26,10 @@ class SensorInfo:
     sensor of the same total (a core in its package) or of no kind;
     readable: readings succeed for this user, else `reason` says why and
     how to fix it; integrated: energy integrated from power samples;
-    refresh_us: how often the hardware updates the counter (0: unknown).
+    refresh_us: how often the hardware updates the counter (0: unknown);
+    via: "daemon" when read through joulesd's shared page
+    (JOULES_SENSOR_VIA_DAEMON; `source` names the daemon's source), else
+    "direct".
     """
     index: int
     id: str
@@ -40,6 +43,7 @@ class SensorInfo:
     refresh_us: int
     reason: str
     total: Optional[str]
+    via: str
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,8 @@ class Context:
             readable=bool(s.flags & _abi.SENSOR_READABLE),
             integrated=bool(s.flags & _abi.SENSOR_INTEGRATED),
             refresh_us=s.refresh_us, reason=_abi.text(s.reason),
-            total=_abi.TOTAL_NAMES[total] if 0 <= total < _abi.TOTALS else None)
+            total=_abi.TOTAL_NAMES[total] if 0 <= total < _abi.TOTALS else None,
+            via="daemon" if s.flags & _abi.SENSOR_VIA_DAEMON else "direct")
 
     @property
     def handle(self) -> ctypes.c_void_p:

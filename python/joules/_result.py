@@ -25,7 +25,8 @@ class SensorResult:
     `peak_sampled`, else the mean); idle_w and above_idle_j only with a
     baseline; wraps: hardware counter wraps added back; error: the library's
     name for the failure ("permission denied") or None; reason: the file or
-    call that failed, why, and the fix ("" when none).
+    call that failed, why, and the fix ("" when none); via: "daemon" when
+    read through joulesd (JOULES_SENSOR_VIA_DAEMON), else "direct".
     """
     id: str
     name: str
@@ -47,6 +48,7 @@ class SensorResult:
     above_idle_uncertainty_j: Optional[float]
     error: Optional[str]
     reason: str
+    via: str
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,8 @@ def sensor_result(ctx: Context, i: int, s: "_abi.RegionSensor",
         above_idle_j=_j(s.above_idle_uj) if idle else None,
         above_idle_uncertainty_j=_j(s.above_idle_uncertainty_uj) if idle else None,
         error=strerror(s.error) if s.error else None,
-        reason=_abi.text(s.reason) if s.error else "")
+        reason=_abi.text(s.reason) if s.error else "",
+        via=info.via)
 
 
 def total_result(ctx: Context, k: int, t: "_abi.RegionTotal", seconds: float) -> TotalResult:

@@ -22,6 +22,9 @@ from bindutil import CORE0, DRAM0, J, PKG0, PKG1, FakeGpus, Tree
 
 import pytap
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
+import daemontest  # noqa: E402
+
 
 class Layout(unittest.TestCase):
     def test_records_match_the_compiler(self):
@@ -377,13 +380,23 @@ with joules.measure("nobody") as m:
                     "class/powercap/intel-rapl:1/energy_uj", "2000000", "0"], check=True)
 print(json.dumps(m.to_dict()))
 """
+# Through joulesd (JOULES_SOCKET): the test advances the counters between
+# "begun" and "end".
+NOBODY_DAEMON_SCRIPT = """
+import json, sys, joules
+with joules.measure("via joulesd") as m:
+    print("begun", flush=True)
+    sys.stdin.readline()
+print(json.dumps(m.to_dict()))
+"""
 
 
 class Unprivileged(unittest.TestCase):
     """A real unprivileged user (nobody) on a tree whose package-0 counter
     is root-only (0400, as since Linux 5.10): the measurement runs, says
     why package-0 and the cpu total are not measured, and measures the
-    rest. (Through joulesd once the daemon is part of the tree.)"""
+    rest; through joulesd, a member of its group measures them all and an
+    outsider is told how to get access."""
 
     def test_nobody_measures_what_it_may_read(self):
         if os.geteuid() != 0:
@@ -407,6 +420,71 @@ class Unprivileged(unittest.TestCase):
         self.assertEqual(by_id["rapl:package-1"]["energy_j"], 2.0)
         self.assertIsNone(doc["totals"]["cpu"]["energy_j"])
         self.assertIn("rapl:package-0", doc["totals"]["cpu"]["reason"])
+
+    def run_through_daemon(self, prefix, advance):
+        """NOBODY_DAEMON_SCRIPT as `prefix` says, against a real joulesd
+        (root, over daemontest.locked_tree(), on a temp socket); while its
+        region is open the test advances the root-only counters by
+        `advance` ({path: µJ}) and waits until the daemon has published
+        them. The script's m.to_dict()."""
+        try:
+            daemontest.setup_accounts()
+        except daemontest.Skip as e:
+            self.skipTest(str(e))
+        with daemontest.locked_tree() as tree, daemontest.Daemon(tree) as d:
+            p = subprocess.Popen([*prefix, daemontest.PYTHON, "-c", NOBODY_DAEMON_SCRIPT],
+                                 env=d.client_env(), stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                ready = p.stdout.readline()
+                self.assertEqual(ready, "begun\n", p.stderr.read() if not ready else ready)
+                s = daemontest.connect(d.sock)
+                before = [slot[0] for slot in daemontest.snapshot(s)[1]]
+                for path, uj in advance.items():
+                    tree.fs("advance", path, str(uj), "0")
+                deadline = time.monotonic() + daemontest.PATIENCE_S
+                while time.monotonic() < deadline:  # a bound on a hang, not a speed
+                    now = [slot[0] for slot in daemontest.snapshot(s)[1]]
+                    if sum(a != b for a, b in zip(before, now)) == len(advance):
+                        break
+                    time.sleep(0.01)
+                s.close()
+                out, err = p.communicate("end\n", timeout=daemontest.PATIENCE_S)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        self.assertEqual(p.returncode, 0, err)
+        return json.loads(out)
+
+    def test_member_measures_root_only_counters_through_joulesd(self):
+        """nobody in the group 'joules': exact energies of root-only
+        counters and the cpu total, each sensor read via the daemon."""
+        doc = self.run_through_daemon(daemontest.member(), {
+            "class/powercap/intel-rapl:0/energy_uj": 2 * J,
+            "class/powercap/intel-rapl:1/energy_uj": 3 * J})
+        by_id = {s["id"]: s for s in doc["sensors"]}
+        for sid, want in (("rapl:package-0", 2.0), ("rapl:package-1", 3.0),
+                          ("rapl:dram-0", 0.0)):
+            self.assertEqual(by_id[sid]["state"], "ok", by_id[sid])
+            self.assertEqual(by_id[sid]["via"], "daemon", sid)
+            self.assertEqual(by_id[sid]["energy_j"], want, sid)
+        self.assertEqual(doc["totals"]["cpu"]["energy_j"], 5.0)
+        self.assertEqual(doc["totals"]["cpu"]["reason"], "")
+
+    def test_outsider_is_told_how_to_get_access(self):
+        """nobody outside the group: joulesd refuses it, so the cpu total is
+        None and its reason says to join the group (or start joulesd)."""
+        doc = self.run_through_daemon(daemontest.outsider(), {
+            "class/powercap/intel-rapl:0/energy_uj": 2 * J})
+        cpu = doc["totals"]["cpu"]
+        self.assertIsNone(cpu["energy_j"])
+        for words in ("rapl:package-0", "join the group 'joules'", "usermod -aG joules",
+                      "joulesd"):
+            self.assertIn(words, cpu["reason"])
+        by_id = {s["id"]: s for s in doc["sensors"]}
+        self.assertEqual(by_id["rapl:package-0"]["state"], "unreadable")
+        self.assertIsNone(by_id["rapl:package-0"]["energy_j"])
 
 
 GPU_CONF = ("gpus 2\n"
