@@ -7,8 +7,10 @@ the direct snapshot's allocation count (0, from the malloc interposer; a
 runner. Asserts nothing about time.
 
 Usage: test_run.py BUILDDIR SANITIZE (meson's b_sanitize)"""
+import contextlib
 import importlib.machinery
 import importlib.util
+import io
 import json
 import os
 import subprocess
@@ -42,14 +44,17 @@ def run_json(*args):
 
 
 def table_logic():
-    rows = runner.parse("x", "log line\n"
-                        "BENCH\tfast\t2\tµs\tfloor\t4\tratio <= 0.6\n"
-                        "BENCH\tslow\t3\tµs\tfloor\t2\tratio <= 1.3\n"
-                        "BENCH\tcount\t0\tallocs\t\t\tvalue == 0\n"
-                        "BENCH\tbusy\t5\treq/s\techo\t10\tratio >= 0.5\n"
-                        "BENCH\tplain\t7\ts\tawk\t1\t\n"
-                        "BENCH-SKIP\tgpu\tvalue <= 20\tneeds a GPU\n")
+    echoed = io.StringIO()  # parse() echoes other lines: keep them out of the TAP stream
+    with contextlib.redirect_stdout(echoed):
+        rows = runner.parse("x", "log line\n"
+                            "BENCH\tfast\t2\tµs\tfloor\t4\tratio <= 0.6\n"
+                            "BENCH\tslow\t3\tµs\tfloor\t2\tratio <= 1.3\n"
+                            "BENCH\tcount\t0\tallocs\t\t\tvalue == 0\n"
+                            "BENCH\tbusy\t5\treq/s\techo\t10\tratio >= 0.5\n"
+                            "BENCH\tplain\t7\ts\tawk\t1\t\n"
+                            "BENCH-SKIP\tgpu\tvalue <= 20\tneeds a GPU\n")
     check(len(rows) == 6, "six rows from six BENCH lines, the log line left out")
+    check(echoed.getvalue() == "  log line\n", "the log line echoed as it came")
     by = {r["figure"]: r for r in rows}
     check(by["fast"]["ratio"] == 0.5 and by["fast"]["met"] is True, "ratio 0.5 meets <= 0.6")
     check(by["slow"]["ratio"] == 1.5 and by["slow"]["met"] is False, "ratio 1.5 misses <= 1.3")
