@@ -144,3 +144,15 @@ const char *jl_sysfs_why(int err, int errnum)
 		return "not a number";
 	return joules_strerror(err);
 }
+
+int32_t jl_cpu_topology(const joules_ctx *ctx, unsigned long cpu, const char *attr)
+{
+	char path[JL_PATH_MAX], text[32];
+	uint64_t v;
+	if (jl_sysfs_path(ctx, path, sizeof path, "devices/system/cpu/cpu%lu/topology/%s", cpu,
+			  attr) ||
+	    jl_read_text(path, text, sizeof text, NULL) <= 0 || jl_parse_u64(text, &v) ||
+	    v > INT32_MAX)
+		return -1;
+	return (int32_t)v;
+}

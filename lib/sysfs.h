@@ -76,4 +76,11 @@ int jl_pread_u64(int fd, uint64_t *out, char *text, size_t text_len, int *errnum
  */
 const char *jl_sysfs_why(int err, int errnum);
 
+/*
+ * A CPU's topology attribute under the context's root:
+ * devices/system/cpu/cpuN/topology/ATTR ("physical_package_id", "die_id").
+ * -1 when absent or not a number (the kernel has no such CPU, or no dies).
+ */
+int32_t jl_cpu_topology(const joules_ctx *ctx, unsigned long cpu, const char *attr);
+
 #endif

@@ -219,19 +219,6 @@ static size_t pick_channels(joules_ctx *ctx, const struct chip *c, struct dirent
 	return k;
 }
 
-/* A topology attribute of CPU `cpu` under the same root; -1 if unknown. */
-static int32_t cpu_topology(joules_ctx *ctx, unsigned long cpu, const char *attr)
-{
-	char path[JL_PATH_MAX], text[32];
-	uint64_t v;
-	if (jl_sysfs_path(ctx, path, sizeof path, "devices/system/cpu/cpu%lu/topology/%s", cpu,
-			  attr) ||
-	    jl_read_text(path, text, sizeof text, NULL) <= 0 || jl_parse_u64(text, &v) ||
-	    v > INT32_MAX)
-		return -1;
-	return (int32_t)v;
-}
-
 /* The number after a label's prefix ("Esocket1" → 1), or -1. */
 static long label_number(const char *label, const char *prefix)
 {
@@ -294,9 +281,9 @@ static void channel_domain(joules_ctx *ctx, const struct chip *c, const struct c
 	if (core >= 0) {
 		dom->kind = JOULES_KIND_CPU_CORE;
 		dom->cpu = (int32_t)core;
-		dom->package = cpu_topology(ctx, (unsigned long)core, "physical_package_id");
+		dom->package = jl_cpu_topology(ctx, (unsigned long)core, "physical_package_id");
 		/* Its die, so that it sits in its die's zone where RAPL counts per die. */
-		dom->die = dom->package >= 0 ? cpu_topology(ctx, (unsigned long)core, "die_id") : -1;
+		dom->die = dom->package >= 0 ? jl_cpu_topology(ctx, (unsigned long)core, "die_id") : -1;
 		dom->alone = true; /* no other source has one CPU's energy */
 		return;
 	}

@@ -306,19 +306,6 @@ static void hold(struct jl_sensor *s, const struct event *ev, struct perf_data *
 	jl_counter_init(&s->counter, 0, ev->uj_num, ev->uj_den, 0);
 }
 
-/* A topology attribute of a CPU, or -1 when absent or not a number. */
-static int32_t cpu_topology(joules_ctx *ctx, unsigned cpu, const char *attr)
-{
-	char path[JL_PATH_MAX], text[32];
-	uint64_t v;
-	if (jl_sysfs_path(ctx, path, sizeof path, "devices/system/cpu/cpu%u/topology/%s", cpu,
-			  attr) ||
-	    jl_read_text(path, text, sizeof text, NULL) <= 0 || jl_parse_u64(text, &v) ||
-	    v > INT32_MAX)
-		return -1;
-	return (int32_t)v;
-}
-
 /*
  * The package and die of each cpumask CPU, from the CPU topology under the
  * same root. The kernel lists one CPU per package, or per die where RAPL
@@ -330,8 +317,8 @@ static void place_cpus(joules_ctx *ctx, struct pmu *pmu)
 	char missing[64] = "";
 	for (size_t i = 0; i < pmu->n_cpus; i++) {
 		struct place *p = &pmu->place[i];
-		p->package = cpu_topology(ctx, pmu->cpus[i], "physical_package_id");
-		p->die = cpu_topology(ctx, pmu->cpus[i], "die_id");
+		p->package = jl_cpu_topology(ctx, pmu->cpus[i], "physical_package_id");
+		p->die = jl_cpu_topology(ctx, pmu->cpus[i], "die_id");
 		if (p->die < 0)
 			p->die = 0; /* no die_id before Linux 5.2: one die per package */
 		if (p->package < 0 && !missing[0])
