@@ -65,6 +65,14 @@ struct jl_backend {
 	 */
 	void (*sample)(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns);
 	/*
+	 * Required of sensors that set sample_on_demand: the sampler has not
+	 * called sample() for a while (nothing was measured) and something
+	 * reads the sensor now: bring its data up to now, exactly, before the
+	 * read, on the caller's thread (lib/sampler.h); sample() then goes on
+	 * at its interval.
+	 */
+	void (*wake)(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns);
+	/*
 	 * Optional: refine a JOULES_READING_PROVISIONAL reading of this sensor
 	 * (joules_settle) once the data covering r->time_ns has arrived.
 	 * Returns 1 while it cannot yet (the reading is left as it is), 0 when

@@ -53,6 +53,17 @@ struct jl_sensor {
 	int unreadable; /* enum joules_error of an unreadable sensor, else 0 */
 	/* backend->sample() is called every this many µs by the sampler; 0: never. */
 	uint32_t sample_us;
+	/*
+	 * Sampled only while something is measured (lib/sampler.h): its
+	 * backend's wake() brings it up to date exactly after a sleep.
+	 */
+	bool sample_on_demand;
+	/*
+	 * The data that covers a moment arrives about this long after it: a
+	 * settle waiting for it has the sampler sample the sensor then, not at
+	 * its next interval; 0: never hurried.
+	 */
+	uint32_t settle_delay_us;
 	/* Unreadable: a short fix ("sysctl ...") offered when another source is chosen. */
 	char fix[128];
 	char error[JL_MSG_LEN]; /* message of the last failed read */

@@ -2,6 +2,7 @@
 /* The snapshot read path. It allocates nothing and opens nothing. */
 #include "backend.h"
 #include "region.h"
+#include "sampler.h"
 
 /* Seconds from a to b, for messages. */
 static double seconds(uint64_t a_ns, uint64_t b_ns)
@@ -103,6 +104,7 @@ JOULES_API int joules_read(joules_ctx *ctx, struct joules_reading *out, size_t n
 
 void jl_read_snapshot(joules_ctx *ctx, struct joules_reading *out, size_t n)
 {
+	jl_sampler_touch(ctx); /* sensors sampled on demand: wake them, keep them awake */
 	for (size_t i = 0; i < n; i++)
 		read_one(ctx, &ctx->sensors[i], &out[i]);
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "region.h"
+#include "sampler.h"
 
 /* The records' layouts are frozen: ctypes and shared pages read them as they are. */
 _Static_assert(sizeof(struct joules_region_sensor) == 608, "joules_region_sensor layout");
@@ -121,6 +122,7 @@ JOULES_API int joules_region_begin(joules_ctx *ctx, const char *name, int *regio
 		g->track[i].wraps = 0; /* a wrap before the region is not the region's */
 	}
 	pthread_mutex_unlock(&R->lock);
+	jl_sampler_hold(ctx, +1); /* a running region is measured: until its end */
 	*region = id;
 	return 0;
 }
@@ -188,7 +190,7 @@ JOULES_API int joules_region_resume(joules_ctx *ctx, int region)
 /* Settle a reading, or take it as it is (give_up); true while it is not final. */
 static bool settle(joules_ctx *ctx, size_t i, struct joules_reading *r, bool give_up)
 {
-	if (!jl_settle_one(ctx, i, r))
+	if (!(give_up ? jl_settle_one(ctx, i, r) : jl_settle_waiting(ctx, i, r)))
 		return false;
 	if (give_up)
 		r->flags &= ~JOULES_READING_PROVISIONAL;
@@ -425,6 +427,7 @@ JOULES_API int joules_region_end(joules_ctx *ctx, int region, uint32_t wait_ms,
 			g->end_ns = jl_now_ns();
 		g->ended = true;
 		g->ended_at_ns = jl_now_ns();
+		jl_sampler_hold(ctx, -1); /* its end was read: that lingers */
 		rc = finish_locked(ctx, R, region, wait_ms, out, per_sensor, n);
 	}
 	jl_regions_unlock(ctx);

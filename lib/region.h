@@ -102,6 +102,12 @@ void jl_regions_unlock(const joules_ctx *ctx);
 void jl_read_snapshot(joules_ctx *ctx, struct joules_reading *out, size_t n);
 /* Settle one reading of sensor i; true while it stays provisional. */
 bool jl_settle_one(joules_ctx *ctx, size_t i, struct joules_reading *r);
+/*
+ * The same for a caller that waits for it (joules_settle, a region's end):
+ * while it stays provisional, the sampler is asked to fetch what covers it
+ * soon (jl_sampler_hurry), not at its next interval.
+ */
+bool jl_settle_waiting(joules_ctx *ctx, size_t i, struct joules_reading *r);
 
 /* region_sampler.c: one sample of every sensor, under the lock. */
 void jl_sample_locked(joules_ctx *ctx, struct jl_regions *R);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "region.h"
+#include "sampler.h"
 
 struct jl_regions *jl_regions_get(joules_ctx *ctx)
 {
@@ -328,6 +329,7 @@ JOULES_API int joules_sampler_start(joules_ctx *ctx, uint32_t interval_us, uint3
 		return jl_fail(ctx, JOULES_ERR_NOMEM, "pthread_create of the region sampler: %s",
 			       strerror(e));
 	R->running = true;
+	jl_sampler_hold(ctx, +1); /* its samples measure: GPUs sampled on demand stay awake */
 	return 0;
 }
 
@@ -344,6 +346,7 @@ JOULES_API void joules_sampler_stop(joules_ctx *ctx)
 		pthread_mutex_unlock(&R->lock);
 		pthread_join(R->thread, NULL);
 		R->running = false;
+		jl_sampler_hold(ctx, -1);
 	}
 	pthread_mutex_lock(&R->lock);
 	free(R->trace_mem);

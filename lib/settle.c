@@ -7,6 +7,7 @@
  */
 #include "backend.h"
 #include "region.h"
+#include "sampler.h"
 
 JOULES_API int joules_settle(joules_ctx *ctx, struct joules_reading *out, size_t n)
 {
@@ -20,9 +21,17 @@ JOULES_API int joules_settle(joules_ctx *ctx, struct joules_reading *out, size_t
 	int pending = 0;
 	jl_regions_lock(ctx);
 	for (size_t i = 0; i < n; i++)
-		pending += jl_settle_one(ctx, i, &out[i]);
+		pending += jl_settle_waiting(ctx, i, &out[i]);
 	jl_regions_unlock(ctx);
 	return pending;
+}
+
+bool jl_settle_waiting(joules_ctx *ctx, size_t i, struct joules_reading *r)
+{
+	if (!jl_settle_one(ctx, i, r))
+		return false;
+	jl_sampler_hurry(ctx, i, r->time_ns);
+	return true;
 }
 
 bool jl_settle_one(joules_ctx *ctx, size_t i, struct joules_reading *r)

@@ -240,6 +240,18 @@ static void test_children_close_read_measure(void)
 	joules_close(ctx);
 }
 
+/*
+ * Read ctx so that its sampler keeps fetching GPU samples (it does only
+ * while something is measured, lib/sampler.h): the next fetch is the call
+ * fake_pause() holds. Read before the pause is asked for, since a read
+ * that wakes the GPU fetches on this thread.
+ */
+static void keep_sampling(joules_ctx *ctx, size_t n)
+{
+	struct joules_reading r[64];
+	CHECK_EQ_INT(joules_read(ctx, r, n < 64 ? n : 64), (int)(n < 64 ? n : 64));
+}
+
 /* Let the paused NVML call return after 100 ms, from another thread. */
 static void *let_call_return(void *arg)
 {
@@ -264,6 +276,7 @@ static void test_fork_during_slow_call(void)
 		return;
 	struct inherited in = {ctx, joules_sensor_count(ctx), true};
 	for (int i = 0; i < 10; i++) {
+		keep_sampling(ctx, in.n);
 		fake_pause(1);
 		fake_wait_paused();
 		pthread_t t;
@@ -348,6 +361,7 @@ static void test_fork_during_hung_call(void)
 		return;
 	struct inherited in = {ctx, joules_sensor_count(ctx), false};
 	for (int i = 0; i < 3; i++) {
+		keep_sampling(ctx, in.n);
 		fake_pause(1);
 		fake_wait_paused();
 		pid_t pid = start_child(child_of_hung, &in);

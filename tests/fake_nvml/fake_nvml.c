@@ -14,12 +14,19 @@
  *                           (default 20), the mean over its window, stamped
  *                           (CLOCK_REALTIME µs) at the window's end
  *   samples_lag_ms I L      a sample is returned only L ms after its stamp
+ *   keep_samples I N        the history holds the newest N samples (default
+ *                           and at most 128, ~2.5 s at 20 ms, as the driver)
  *   energy_mj I E           counter value when the GPU first counts
  *   reset I G               a new G restarts the counter from 0 (driver reset)
  *   lost I                  every call on GPU I returns NVML_ERROR_GPU_IS_LOST
  *   fail FUNC I CODE        FUNC (exported name, unversioned) returns CODE
  *                           for GPU I, or for every GPU / no GPU when I is -1
  *   mem I TOTAL USED        util I GPU MEM      limit_mw I L
+ *   cost_us FUNC US         every call of FUNC (exported name, unversioned)
+ *                           spins for US µs of this thread's CPU time, inside
+ *                           the call, as the driver's ioctls cost (the
+ *                           H200's: energy counter ~3200, samples ~290), so
+ *                           a benchmark measures call rates × cost
  *
  * fork(), as the real NVML does it (driver 580, tools/fork_check.c): every
  * call holds one library-wide mutex (call_lock) from entry to return, and
@@ -30,7 +37,8 @@
  * nvmlInit again (the strict reading of NVML): the child starts
  * uninitialised. Only the test bookkeeping below is reset in the child.
  * For tests: fake_nvml_calls() counts the calls made in this process since
- * it started or forked; fake_nvml_pause(1) makes the next
+ * it started or forked, fake_nvml_calls_of(FUNC) those of one function
+ * (unversioned name); fake_nvml_pause(1) makes the next
  * nvmlDeviceGetSamples wait inside the call (call_lock held, as in a slow
  * or hung call) until fake_nvml_pause(0), and fake_nvml_wait_paused()
  * returns once a call waits there (the caller's own locks are then held
@@ -56,6 +64,7 @@
 #define FAKE_MAX 16
 #define FAKE_FAILS 32
 #define FAKE_SAMPLES 128 /* the driver keeps ~2.4 s of 20 ms samples */
+#define FAKE_FUNCS 48    /* functions counted, and priced */
 
 struct nvmlDevice_st {
 	char name[96], uuid[96], busid[32];
@@ -68,6 +77,7 @@ struct nvmlDevice_st {
 	uint64_t energy_uj, energy_ns, step_base_ns, shown_mj;
 	/* Power samples: the last window's end and the energy there; a ring. */
 	uint64_t sample_ms, lag_ms, sample_base_ns, sample_base_uj;
+	unsigned keep; /* samples the history holds */
 	struct { unsigned long long ts_us; unsigned mw; } samples[FAKE_SAMPLES];
 	unsigned n_samples, next_sample;
 };
@@ -84,6 +94,13 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct nvmlDevice_st gpus[FAKE_MAX];
 static struct fail fails[FAKE_FAILS];
 static unsigned n_gpus, n_fails;
+/* Per function: calls made (kept across configs) and the CPU each costs (from the config). */
+static struct {
+	char func[64];
+	unsigned long calls;
+	unsigned cost_us;
+} funcs[FAKE_FUNCS];
+static unsigned n_funcs;
 static int init_count;
 static unsigned long calls;
 /* fake_nvml_pause(): pause_on asks, paused says a call waits; `changed` wakes both. */
@@ -166,6 +183,34 @@ static void defaults(unsigned i, struct nvmlDevice_st *g)
 	g->mem_used = 1ull << 30;
 	g->util_gpu = 50;
 	g->util_mem = 20;
+	g->keep = FAKE_SAMPLES;
+}
+
+/* FUNC's slot (added when new), or FAKE_FUNCS when the table is full. */
+static unsigned func_slot(const char *func)
+{
+	for (unsigned k = 0; k < n_funcs; k++)
+		if (!strcmp(funcs[k].func, func))
+			return k;
+	if (n_funcs == FAKE_FUNCS)
+		return FAKE_FUNCS;
+	snprintf(funcs[n_funcs].func, sizeof funcs[0].func, "%s", func);
+	return n_funcs++;
+}
+
+/* A call of FUNC: counted, and its CPU cost spent (this thread's CPU time). */
+static void count_call(const char *func)
+{
+	calls++;
+	unsigned k = func_slot(func);
+	if (k == FAKE_FUNCS)
+		return;
+	funcs[k].calls++;
+	if (!funcs[k].cost_us)
+		return;
+	uint64_t end = clock_ns(CLOCK_THREAD_CPUTIME_ID) + funcs[k].cost_us * 1000ull;
+	while (clock_ns(CLOCK_THREAD_CPUTIME_ID) < end)
+		;
 }
 
 static void apply(struct nvmlDevice_st *g, const char *key, const char *rest)
@@ -185,6 +230,8 @@ static void apply(struct nvmlDevice_st *g, const char *key, const char *rest)
 		g->sample_ms = strtoull(rest, NULL, 10);
 	else if (!strcmp(key, "samples_lag_ms"))
 		g->lag_ms = strtoull(rest, NULL, 10);
+	else if (!strcmp(key, "keep_samples"))
+		g->keep = (unsigned)strtoul(rest, NULL, 10);
 	else if (!strcmp(key, "energy_mj") && !g->counting)
 		g->energy_uj = strtoull(rest, NULL, 10) * 1000u;
 	else if (!strcmp(key, "reset"))
@@ -211,13 +258,20 @@ static void parse(FILE *f, uint64_t now)
 		defaults(i, &gpus[i]);
 	n_gpus = 1;
 	n_fails = 0;
+	for (unsigned k = 0; k < n_funcs; k++)
+		funcs[k].cost_us = 0;
 	char line[512];
 	while (f && fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\n")] = '\0';
 		char key[32], func[64];
 		int i, code, used = 0;
+		unsigned us;
 		if (sscanf(line, "gpus %d", &i) == 1) {
 			n_gpus = i < 0 ? 0 : i > FAKE_MAX ? FAKE_MAX : (unsigned)i;
+		} else if (sscanf(line, "cost_us %63s %u", func, &us) == 2) {
+			unsigned k = func_slot(func);
+			if (k < FAKE_FUNCS)
+				funcs[k].cost_us = us;
 		} else if (sscanf(line, "fail %63s %d %d", func, &i, &code) == 3) {
 			if (n_fails < FAKE_FAILS) {
 				fails[n_fails] = (struct fail){.gpu = i, .code = code};
@@ -248,18 +302,29 @@ static void parse(FILE *f, uint64_t now)
 	}
 }
 
-/* Re-read the config if it was replaced; bring every counter up to now. */
+/* Bring every counting GPU up to `t` (none goes back). */
+static void advance_all(uint64_t t)
+{
+	for (unsigned i = 0; i < FAKE_MAX; i++)
+		if (gpus[i].counting && t >= gpus[i].energy_ns)
+			advance(&gpus[i], t);
+}
+
+/*
+ * Re-read the config if it was replaced; bring every counter up to now.
+ * Counters run at the old power up to the moment the file was written (its
+ * mtime), not to when a call first sees it: a caller that calls rarely
+ * (joules samples GPUs only while measuring) still sees power change when
+ * the test changed it.
+ */
 static void refresh(void)
 {
 	uint64_t now = now_ns();
-	/* Counters run at the old power up to the moment the file is seen. */
-	for (unsigned i = 0; i < FAKE_MAX; i++)
-		if (gpus[i].counting)
-			advance(&gpus[i], now);
 	const char *path = getenv("FAKE_NVML_CONFIG");
 	struct stat st;
 	static int loaded;
 	if (!path || stat(path, &st) < 0) {
+		advance_all(now);
 		if (!loaded) {
 			parse(NULL, now);
 			loaded = 1;
@@ -267,15 +332,27 @@ static void refresh(void)
 		return;
 	}
 	if (loaded && st.st_ino == seen.st_ino && st.st_size == seen.st_size &&
-	    st.st_mtim.tv_sec == seen.st_mtim.tv_sec && st.st_mtim.tv_nsec == seen.st_mtim.tv_nsec)
+	    st.st_mtim.tv_sec == seen.st_mtim.tv_sec && st.st_mtim.tv_nsec == seen.st_mtim.tv_nsec) {
+		advance_all(now);
 		return;
+	}
 	FILE *f = fopen(path, "r");
-	if (!f)
+	if (!f) {
+		advance_all(now);
 		return;
-	parse(f, now);
+	}
+	uint64_t real = clock_ns(CLOCK_REALTIME);
+	uint64_t written = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+	uint64_t at = written >= real ? now : real - written > now ? 0 : now - (real - written);
+	advance_all(at);
+	for (unsigned i = 0; i < FAKE_MAX; i++) /* a GPU already past `at` changes now */
+		if (gpus[i].counting && gpus[i].energy_ns > at)
+			at = gpus[i].energy_ns;
+	parse(f, at);
 	fclose(f);
 	seen = st;
 	loaded = 1;
+	advance_all(now);
 }
 
 /* The configured failure of FUNC on GPU gpu (-1: no GPU), or 0. */
@@ -302,8 +379,8 @@ static void unlock_both(void)
 /* Every call: the locks, a fresh config, and the failure to return. */
 #define ENTER(func, g)                                                             \
 	lock_both();                                                               \
-	calls++;                                                                   \
 	refresh();                                                                 \
+	count_call(func);                                                          \
 	int rc_ = !init_count ? NVML_ERROR_UNINITIALIZED                           \
 		: (g) && (g)->lost ? NVML_ERROR_GPU_IS_LOST                        \
 		: failure(func, (g) ? (int)((g) - gpus) : -1);                     \
@@ -318,8 +395,8 @@ static void unlock_both(void)
 static nvmlReturn_t do_init(void)
 {
 	lock_both();
-	calls++;
 	refresh();
+	count_call("nvmlInit");
 	int rc = failure("nvmlInit", -1);
 	if (!rc)
 		init_count++;
@@ -330,7 +407,7 @@ static nvmlReturn_t do_init(void)
 FAKE_API nvmlReturn_t nvmlShutdown(void)
 {
 	lock_both();
-	calls++;
+	count_call("nvmlShutdown");
 	int rc = init_count ? NVML_SUCCESS : NVML_ERROR_UNINITIALIZED;
 	if (init_count)
 		init_count--;
@@ -349,6 +426,18 @@ FAKE_API unsigned long fake_nvml_calls(void)
 {
 	pthread_mutex_lock(&lock);
 	unsigned long n = calls;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+/* For tests: calls of FUNC (unversioned name) made in this process since it started or forked. */
+FAKE_API unsigned long fake_nvml_calls_of(const char *func)
+{
+	pthread_mutex_lock(&lock);
+	unsigned long n = 0;
+	for (unsigned k = 0; k < n_funcs; k++)
+		if (!strcmp(funcs[k].func, func))
+			n = funcs[k].calls;
 	pthread_mutex_unlock(&lock);
 	return n;
 }
@@ -383,6 +472,8 @@ static void fork_child(void)
 	changed = fresh_cond;
 	init_count = 0;
 	calls = 0;
+	for (unsigned k = 0; k < n_funcs; k++)
+		funcs[k].calls = 0;
 	pause_on = paused = 0;
 }
 
@@ -554,9 +645,10 @@ FAKE_API nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t g, int type, unsigned lo
 		return NVML_ERROR_NOT_SUPPORTED;
 	}
 	unsigned long long newest = (clock_ns(CLOCK_REALTIME) - g->lag_ms * 1000000u) / 1000u;
-	unsigned k = 0;
-	for (unsigned j = 0; j < g->n_samples; j++) {
-		unsigned idx = (g->next_sample + FAKE_SAMPLES - g->n_samples + j) % FAKE_SAMPLES;
+	unsigned k = 0, keep = g->keep < FAKE_SAMPLES ? g->keep : FAKE_SAMPLES;
+	unsigned have = g->n_samples < keep ? g->n_samples : keep;
+	for (unsigned j = 0; j < have; j++) {
+		unsigned idx = (g->next_sample + FAKE_SAMPLES - have + j) % FAKE_SAMPLES;
 		if (g->samples[idx].ts_us <= last || g->samples[idx].ts_us > newest)
 			continue;
 		if (out && k < *count) {

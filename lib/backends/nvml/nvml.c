@@ -11,8 +11,14 @@
  * field 186 is refreshed only every ~100 ms and stamped at query time, so
  * integrating it missed 10-85% of bursts of 0.05-0.2 s.
  *
- * So the caller's thread never calls NVML: the context's sampler thread
- * fetches new samples every 20 ms and the counter every 100 ms; read()
+ * So the caller's thread never calls NVML (but to wake a GPU, below): the
+ * context's sampler thread fetches the new samples every 250 ms (the driver
+ * keeps ~2.4 s of them; sooner when a settle waits for them) and polls the
+ * counter every second (it only calibrates a slowly moving gain), and only
+ * while something is measured (lib/sampler.h): an idle context makes no
+ * NVML call. The read that wakes a GPU fetches what the driver kept since
+ * its last sample, on the caller's thread; after a sleep longer than that
+ * history it resumes the estimate at the counter (one ~3 ms call). read()
  * returns, under a mutex, the estimate at the last sample extrapolated to
  * now, marked JOULES_READING_PROVISIONAL; joules_settle() later replaces it
  * with the estimate at the reading's own time once samples cover it. The
@@ -37,11 +43,29 @@
 #include "nvml_estimator.h"
 #include "nvml_fork.h"
 
-#define HISTORY_SAMPLE_US 20000u  /* nvmlDeviceGetSamples: one new sample per ~20 ms */
+/*
+ * nvmlDeviceGetSamples costs ~0.3 ms and the driver keeps ~2.4 s of its
+ * 20 ms samples: fetched every 250 ms, 4 calls a second, ~0.12% of a core.
+ */
+#define HISTORY_FETCH_US 250000u
+#define HISTORY_PERIOD_US 20000u  /* the driver's samples: what refresh_us says */
+/* A sample that covers a moment is returned 20-60 ms after it: a settle waits that long. */
+#define HISTORY_SETTLE_DELAY_US 50000u
+/*
+ * The driver's samples are 8-47 ms apart (measured): a longer gap after
+ * the last one taken means they were dropped from its history (a sleep).
+ */
+#define HISTORY_HOLE_US 100000ull
 #define POWER_SAMPLE_US 5000u     /* instant power: ~3 µs a call */
 #define AVERAGE_SAMPLE_US 20000u  /* nvmlDeviceGetPowerUsage: a 1 s average anyway */
 #define COUNTER_ONLY_SAMPLE_US 100000u
-#define COUNTER_POLL_NS 100000000ull /* the counter moves every ~100 ms */
+/*
+ * With power: the counter (~3 ms a call) only calibrates the gain, which
+ * moves slowly: once a second, ~0.3% of a core. Alone, it is the energy:
+ * every step (~100 ms).
+ */
+#define COUNTER_POLL_NS 1000000000ull
+#define COUNTER_ONLY_POLL_NS 100000000ull
 /* A reading whose samples have not come after this long is final as it is. */
 #define SETTLE_GIVE_UP_NS 1000000000ull
 /* The driver's history holds ~2.4 s; more than this is asked for at once. */
@@ -128,6 +152,8 @@ static uint64_t clock_ns(clockid_t id)
  * window since the one before, stamped (CLOCK_REALTIME µs) at its end: the
  * estimator takes it on the monotonic clock.
  */
+static void resume(struct gpu_data *d, uint64_t uw);
+
 static nvmlReturn_t fetch_samples(struct gpu_data *d, nvmlSample_t *buf)
 {
 	nvmlValueType_t type;
@@ -142,7 +168,15 @@ static nvmlReturn_t fetch_samples(struct gpu_data *d, nvmlSample_t *buf)
 		return rc;
 	uint64_t mono = clock_ns(CLOCK_MONOTONIC), real = clock_ns(CLOCK_REALTIME);
 	bool first = !d->est.ig.primed;
-	for (unsigned i = 0; i < n && i < MAX_SAMPLES; i++) {
+	if (n > MAX_SAMPLES)
+		n = MAX_SAMPLES;
+	/*
+	 * The samples after the last one taken are gone: resume at the counter
+	 * (if it fails, the next window spans the hole, as a failed fetch's do).
+	 */
+	if (!first && n && d->est.has_counter && buf[0].timeStamp > d->seen_us + HISTORY_HOLE_US)
+		resume(d, value_u64(type, buf[n - 1].sampleValue) * 1000u);
+	for (unsigned i = 0; i < n; i++) {
 		unsigned long long us = buf[i].timeStamp;
 		/* The first call returns the whole history: start at its newest sample. */
 		if (us <= d->seen_us || (first && i + 1 < n))
@@ -157,12 +191,36 @@ static nvmlReturn_t fetch_samples(struct gpu_data *d, nvmlSample_t *buf)
 	return NVML_SUCCESS;
 }
 
-static void nvml_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
+/* Read the counter (under d->lock); *mj and *t its value and when it was read. */
+static nvmlReturn_t read_counter(struct gpu_data *d, unsigned long long *mj, uint64_t *t)
 {
-	(void)ctx;
-	struct gpu_data *d = s->data;
-	if (d->lost) /* only the sampler writes it, so no lock is needed to look */
-		return;
+	jl_nvml_enter();
+	nvmlReturn_t rc = d->nv->fn.DeviceGetTotalEnergyConsumption(d->handle, mj);
+	jl_nvml_leave();
+	*t = jl_now_ns();
+	d->next_poll_ns = *t + (d->est.power == JL_EST_POWER_NONE ? COUNTER_ONLY_POLL_NS
+								  : COUNTER_POLL_NS);
+	if (rc == NVML_SUCCESS) {
+		jl_gap_close(&d->counter_gap, 0, 0, 0); /* a counter spans it exactly */
+		d->counter_err = 0;
+	} else {
+		note_failure(d, rc, "nvmlDeviceGetTotalEnergyConsumption", &d->counter_err);
+	}
+	return rc;
+}
+
+/* The power integral has a hole (under d->lock): resume it at the counter. */
+static void resume(struct gpu_data *d, uint64_t uw)
+{
+	unsigned long long mj = 0;
+	uint64_t t;
+	if (read_counter(d, &mj, &t) == NVML_SUCCESS)
+		jl_est_resume(&d->est, mj, t, uw);
+}
+
+/* New power data: the driver's samples, or one power reading (the fallbacks). */
+static void sample_power(struct gpu_data *d)
+{
 	if (d->est.power == JL_EST_POWER_HISTORY) {
 		nvmlSample_t buf[MAX_SAMPLES];
 		pthread_mutex_lock(&d->lock);
@@ -194,23 +252,56 @@ static void nvml_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
 		}
 		pthread_mutex_unlock(&d->lock);
 	}
-	if (!d->est.has_counter || now_ns < d->next_poll_ns || d->lost)
-		return;
+}
+
+static void poll_counter(struct gpu_data *d)
+{
 	unsigned long long mj = 0;
-	jl_nvml_enter();
-	nvmlReturn_t rc = d->nv->fn.DeviceGetTotalEnergyConsumption(d->handle, &mj);
-	jl_nvml_leave();
-	uint64_t t = jl_now_ns();
-	d->next_poll_ns = t + COUNTER_POLL_NS;
+	uint64_t t;
 	pthread_mutex_lock(&d->lock);
-	if (rc == NVML_SUCCESS) {
-		jl_gap_close(&d->counter_gap, 0, 0, 0); /* a counter spans it exactly */
+	if (read_counter(d, &mj, &t) == NVML_SUCCESS)
 		jl_est_counter(&d->est, mj, t);
-		d->counter_err = 0;
-	} else {
-		note_failure(d, rc, "nvmlDeviceGetTotalEnergyConsumption", &d->counter_err);
-	}
 	pthread_mutex_unlock(&d->lock);
+}
+
+static void nvml_sample(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
+{
+	(void)ctx;
+	struct gpu_data *d = s->data;
+	if (d->lost) /* only the sampler writes it, so no lock is needed to look */
+		return;
+	sample_power(d);
+	if (d->est.has_counter && now_ns >= d->next_poll_ns && !d->lost)
+		poll_counter(d);
+}
+
+/*
+ * The sampler slept (sample_on_demand: GPUs with a counter) and the GPU is
+ * read now. With the driver's history, fetch what it kept since the last
+ * sample: all of it after a sleep shorter than that history (exact, one
+ * ~0.3 ms call), else fetch_samples() sees the hole and resumes at the
+ * counter. The fallbacks have no history: every sleep is a hole. The
+ * counter alone is exact across any sleep: it is just read.
+ */
+static void nvml_wake(joules_ctx *ctx, struct jl_sensor *s, uint64_t now_ns)
+{
+	(void)ctx;
+	(void)now_ns;
+	struct gpu_data *d = s->data;
+	if (d->lost)
+		return;
+	if (d->est.power == JL_EST_POWER_INSTANT || d->est.power == JL_EST_POWER_AVERAGE) {
+		uint64_t uw = 0;
+		if (read_power(d, &uw) == NVML_SUCCESS) {
+			pthread_mutex_lock(&d->lock);
+			resume(d, uw);
+			pthread_mutex_unlock(&d->lock);
+		}
+	}
+	if (d->est.power == JL_EST_POWER_NONE)
+		poll_counter(d);
+	else
+		sample_power(d);
 }
 
 static uint32_t clamp_u32(uint64_t v)
@@ -324,7 +415,7 @@ static nvmlReturn_t probe(struct gpu_data *d, char *why, size_t len)
 static uint32_t sample_interval(const struct gpu_data *d)
 {
 	switch (d->est.power) {
-	case JL_EST_POWER_HISTORY: return HISTORY_SAMPLE_US;
+	case JL_EST_POWER_HISTORY: return HISTORY_FETCH_US;
 	case JL_EST_POWER_INSTANT: return POWER_SAMPLE_US;
 	case JL_EST_POWER_AVERAGE: return AVERAGE_SAMPLE_US;
 	case JL_EST_POWER_NONE: break;
@@ -390,7 +481,11 @@ static int add_gpu(joules_ctx *ctx, struct jl_nvml *nv, unsigned i)
 	if (!d->est.has_counter)
 		s->pub.flags |= JOULES_SENSOR_INTEGRATED;
 	s->sample_us = sample_interval(d);
-	s->pub.refresh_us = s->sample_us;
+	s->pub.refresh_us = d->est.power == JL_EST_POWER_HISTORY ? HISTORY_PERIOD_US : s->sample_us;
+	/* A counter bridges a sleep exactly: sampled only while measured. */
+	s->sample_on_demand = d->est.has_counter;
+	if (d->est.power == JL_EST_POWER_HISTORY)
+		s->settle_delay_us = HISTORY_SETTLE_DELAY_US;
 	/* Prime it here, so the first read() has a value before the sampler runs. */
 	nvml_sample(ctx, s, jl_now_ns());
 	return 0;
@@ -464,6 +559,7 @@ const struct jl_backend jl_backend_nvml = {
 	.enumerate = nvml_enumerate,
 	.read = nvml_read,
 	.sample = nvml_sample,
+	.wake = nvml_wake,
 	.settle = nvml_settle,
 	.release = nvml_release,
 	.shutdown = nvml_shutdown,

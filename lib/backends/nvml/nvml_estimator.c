@@ -197,6 +197,32 @@ static uint64_t bound(const struct jl_gpu_est *e, uint64_t est)
 	return diff + e->phase_unc_uj + since / INTEGRATION_ERROR_DIV;
 }
 
+void jl_est_resume(struct jl_gpu_est *e, uint64_t mj, uint64_t now_ns, uint64_t uw)
+{
+	uint64_t half = JL_EST_COUNTER_PERIOD_NS / 2u, c_uj = mj * 1000u;
+	uint64_t at = now_ns > half ? now_ns - half : 0;
+	if (e->ig.primed && at < e->ig.last_ns)
+		at = e->ig.last_ns;
+	e->ig.primed = true;
+	e->ig.last_ns = at;
+	e->ig.last_uw = uw;
+	if (!e->polled || mj < e->counter_mj) {
+		restart(e, c_uj, e->ig.uj);
+	} else {
+		uint64_t est = e->diff_uj <= 0 ? c_uj + (uint64_t)-e->diff_uj
+			     : c_uj > (uint64_t)e->diff_uj ? c_uj - (uint64_t)e->diff_uj : 0;
+		e->est_uj = e->step_est_uj = est > e->reported_uj ? est : e->reported_uj;
+		e->est_ig_uj = e->ig.uj;
+		e->n_steps = e->next_step = e->n_pending = 0;
+		record(e);
+	}
+	e->phase_unc_uj = energy_of(uw, half) + 1000u;
+	e->polled = true;
+	e->counter_mj = mj;
+	e->poll_ns = now_ns;
+	e->poll_ig_uj = e->ig.uj;
+}
+
 uint64_t jl_est_read(struct jl_gpu_est *e, uint64_t now_ns, uint64_t *unc)
 {
 	/* Power since the last sample, at the last sample's rate. */

@@ -21,6 +21,8 @@
 
 /* Counter steps kept to calibrate the gain: ~12 s at one step per 100 ms. */
 #define JL_EST_STEPS 128
+/* The counter moves every ~100 ms: a value read at t was produced within (t - this, t]. */
+#define JL_EST_COUNTER_PERIOD_NS 100000000ull
 /* Counter steps waiting for the power samples that cover them. */
 #define JL_EST_PENDING 16
 
@@ -77,6 +79,22 @@ void jl_est_windows_done(struct jl_gpu_est *e);
 void jl_est_power(struct jl_gpu_est *e, uint64_t uw, uint64_t t_ns);
 /* The counter read `mj` at now_ns; a drop is a driver reset (restarts the estimate). */
 void jl_est_counter(struct jl_gpu_est *e, uint64_t mj, uint64_t now_ns);
+
+/*
+ * The power integral has a hole: the sampler slept (nothing was measured)
+ * longer than the driver keeps its samples. Resume at the counter `mj`,
+ * read at now_ns: its value was produced within the last counter period
+ * (JL_EST_COUNTER_PERIOD_NS), so it stands for the middle of that, ± half
+ * of it. The estimate there is the counter less the difference kept from
+ * the last step, so it moves by the counter's energy over the hole and
+ * never below the last value read; power integrates again from there, at
+ * `uw` (the newest power known) until the next window or reading. The
+ * steps kept for the ratio span the hole without its integral: dropped
+ * (the ratio and gain stay). Its cost: the energy of that half period at
+ * `uw`, plus the counter's 1 mJ, in the bound until the next step. A
+ * counter lower than before is a driver reset: restarted as jl_est_counter does.
+ */
+void jl_est_resume(struct jl_gpu_est *e, uint64_t mj, uint64_t now_ns, uint64_t uw);
 
 /*
  * The estimate at now_ns (µJ), extrapolating the last power over at most
