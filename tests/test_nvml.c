@@ -644,6 +644,189 @@ static void test_no_overshoot_after_load_step(void)
 	joules_close(ctx);
 }
 
+/*
+ * The fake's calls of one function so far (the library joules loaded:
+ * dlopen of the same path finds it), or 0 when it is not loaded.
+ */
+static unsigned long calls_of(const char *func)
+{
+	void *dl = dlopen(getenv("JOULES_NVML_LIBRARY"), RTLD_NOW | RTLD_NOLOAD);
+	CHECK(dl != NULL);
+	if (!dl)
+		return 0;
+	unsigned long (*of)(const char *) =
+		(unsigned long (*)(const char *))dlsym(dl, "fake_nvml_calls_of");
+	CHECK(of != NULL);
+	unsigned long n = of ? of(func) : 0;
+	dlclose(dl);
+	return n;
+}
+
+static unsigned long all_calls(void)
+{
+	void *dl = dlopen(getenv("JOULES_NVML_LIBRARY"), RTLD_NOW | RTLD_NOLOAD);
+	CHECK(dl != NULL);
+	if (!dl)
+		return 0;
+	unsigned long (*calls)(void) = (unsigned long (*)(void))dlsym(dl, "fake_nvml_calls");
+	unsigned long n = calls ? calls() : 0;
+	dlclose(dl);
+	return n;
+}
+
+#define SAMPLES "nvmlDeviceGetSamples"
+#define ENERGY "nvmlDeviceGetTotalEnergyConsumption"
+/* lib/sampler.h's linger (2 s) and a margin for a slow machine. */
+#define LINGER_MS 2000
+#define ASLEEP_MS (LINGER_MS + 700)
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * An open context that measures nothing makes no NVML call once the linger
+ * after its last read is over (before: 50 sample fetches and 10 counter
+ * reads a second per GPU, forever); a read wakes it, and it sleeps again.
+ */
+static void test_idle_context_makes_no_calls(void)
+{
+	use_fake("");
+	config("gpus 2\n");
+	joules_ctx *ctx = open_ctx();
+	size_t n = joules_sensor_count(ctx);
+	CHECK_EQ_INT(n, 2);
+	sleep_ms(ASLEEP_MS);
+	unsigned long before = all_calls();
+	sleep_ms(1000);
+	CHECK_EQ_U64(all_calls(), before);
+	struct joules_reading r[2];
+	CHECK_EQ_INT(joules_read(ctx, r, n), 2);
+	/* The read woke both GPUs: each fetched its samples, on this thread. */
+	CHECK(calls_of(SAMPLES) >= 2);
+	CHECK(all_calls() > before);
+	sleep_ms(ASLEEP_MS);
+	before = all_calls();
+	sleep_ms(1000);
+	CHECK_EQ_U64(all_calls(), before);
+	joules_close(ctx);
+}
+
+/*
+ * A region begun on a sleeping GPU wakes it, and its first reading is
+ * exact: the region's energy is the fake's power over its time. While it
+ * runs, the samples are fetched every 250 ms and the counter read every
+ * second (upper bounds from the cadence, plus the wake, a hurried fetch
+ * at the end, and rounding: a slow machine calls less, never more); the
+ * old cadence (20 ms, 100 ms) made ~50 and ~10 calls a second. After the
+ * end it sleeps again.
+ */
+static void test_region_wakes_and_cadence(void)
+{
+	use_fake("");
+	config("power_mw 0 250000\nlimit_mw 0 700000\n");
+	joules_ctx *ctx = open_ctx();
+	sleep_ms(ASLEEP_MS);
+	unsigned long samples = calls_of(SAMPLES), energy = calls_of(ENERGY);
+	sleep_ms(300);
+	CHECK_EQ_U64(calls_of(SAMPLES), samples);
+	int id;
+	uint64_t t0 = mono_ns();
+	CHECK_EQ_INT(joules_region_begin(ctx, "woken", &id), 0);
+	CHECK(calls_of(SAMPLES) > samples); /* the wake fetched on this thread */
+	sleep_ms(2000);
+	struct joules_region_result res;
+	struct joules_region_sensor per[1];
+	CHECK_EQ_INT(joules_region_end(ctx, id, 1000, &res, per, 1), 0);
+	double s = (double)(mono_ns() - t0) / 1e9;
+	unsigned long ds = calls_of(SAMPLES) - samples, de = calls_of(ENERGY) - energy;
+	printf("# %.2f s measured: %lu sample fetches, %lu counter reads\n", s, ds, de);
+	CHECK(ds >= 2 && ds <= (unsigned long)(s / 0.25) + 4);
+	CHECK(de >= 1 && de <= (unsigned long)(s / 1.0) + 2);
+	CHECK(per[0].flags & JOULES_REGION_HAS_ENERGY);
+	double want = 250.0 * (double)per[0].covered_ns / 1e3;
+	double tol = (double)per[0].uncertainty_uj + want / 100 + 5000;
+	printf("# region %" PRIu64 " µJ over %" PRIu64 " ns, expected %.0f ± %.0f\n",
+	       per[0].energy_uj, per[0].covered_ns, want, tol);
+	CHECK(per[0].energy_uj >= want - tol && per[0].energy_uj <= want + tol);
+	sleep_ms(ASLEEP_MS);
+	unsigned long after = all_calls();
+	sleep_ms(500);
+	CHECK_EQ_U64(all_calls(), after);
+	joules_close(ctx);
+}
+
+/* The region sampler (joules_sampler_start) keeps the GPUs sampled while it runs. */
+static void test_region_sampler_keeps_it_awake(void)
+{
+	use_fake("");
+	config("power_mw 0 250000\n");
+	joules_ctx *ctx = open_ctx();
+	CHECK_EQ_INT(joules_sampler_start(ctx, 3000000, 0), 0); /* a sample every 3 s */
+	sleep_ms(ASLEEP_MS);
+	unsigned long samples = calls_of(SAMPLES);
+	sleep_ms(1000);
+	CHECK(calls_of(SAMPLES) > samples);
+	joules_sampler_stop(ctx);
+	sleep_ms(ASLEEP_MS);
+	samples = all_calls();
+	sleep_ms(500);
+	CHECK_EQ_U64(all_calls(), samples);
+	joules_close(ctx);
+}
+
+/*
+ * A read after a sleep longer than the driver's history (here 0.5 s of
+ * samples), with the power changed from 100 to 400 W during it: the GPU
+ * wakes on the counter (one call on the reader's thread); the reading is
+ * continuous (no reset, never below the one before) and, settled, exact
+ * against the fake's energy within the bounds, which carry the resume's
+ * cost. Spanning the hole with the first sample kept would read 400 W for
+ * all of it (~+300 J here).
+ */
+static void test_read_after_a_long_sleep(void)
+{
+	use_fake("");
+	const char *base = "keep_samples 0 25\nlimit_mw 0 700000\nsamples_lag_ms 0 30\n";
+	config("%spower_mw 0 100000\n", base);
+	joules_ctx *ctx = open_ctx();
+	size_t n = joules_sensor_count(ctx);
+	CHECK_EQ_INT(n, 1);
+	struct joules_reading a[1], b[1], c[1];
+	joules_read(ctx, a, n);
+	settle(ctx, a, n);
+	sleep_ms(ASLEEP_MS);
+	unsigned long energy = calls_of(ENERGY), before = all_calls();
+	uint64_t changed = mono_ns();
+	config("%spower_mw 0 400000\n", base);
+	sleep_ms(1500);
+	CHECK_EQ_U64(all_calls(), before); /* asleep all along */
+	joules_read(ctx, b, n);
+	CHECK_EQ_U64(calls_of(ENERGY), energy + 1); /* the wake resumed at the counter */
+	CHECK_EQ_INT(b[0].status, 0);
+	CHECK_EQ_U64(b[0].resets, a[0].resets);
+	CHECK(b[0].energy_uj >= a[0].energy_uj);
+	sleep_ms(300);
+	joules_read(ctx, c, n);
+	CHECK(c[0].energy_uj >= b[0].energy_uj);
+	settle(ctx, b, n);
+	settle(ctx, c, n);
+	uint64_t uj;
+	CHECK_EQ_INT(joules_delta(&a[0], &b[0], &uj), 0);
+	double want = 100.0 * (double)(changed - a[0].time_ns) / 1e3 +
+		      400.0 * (double)(b[0].time_ns - changed) / 1e3;
+	/* The fake switches at the config file's mtime: up to a few ms off `changed`. */
+	double tol = (double)a[0].uncertainty_uj + b[0].uncertainty_uj + want / 100 + 300.0 * 5000;
+	printf("# across the sleep: %" PRIu64 " µJ, expected %.0f ± %.0f\n", uj, want, tol);
+	CHECK(uj >= want - tol && uj <= want + tol);
+	CHECK(b[0].uncertainty_uj >= 400000u * 50u / 2u); /* the resume's cost is said */
+	check_energy(&b[0], &c[0], 400000);
+	joules_close(ctx);
+}
+
 static void test_gpu_info(void)
 {
 	use_fake("");
@@ -798,6 +981,10 @@ static const struct test tests[] = {
 	TEST(test_settle_lagged_samples),
 	TEST(test_settle_power_step),
 	TEST(test_no_overshoot_after_load_step),
+	TEST(test_idle_context_makes_no_calls),
+	TEST(test_region_wakes_and_cadence),
+	TEST(test_region_sampler_keeps_it_awake),
+	TEST(test_read_after_a_long_sleep),
 	TEST(test_gpu_info),
 	TEST(test_shutdown),
 	TEST(test_cli_json),
