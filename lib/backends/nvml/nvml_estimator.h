@@ -21,7 +21,10 @@
 
 /* Counter steps kept to calibrate the gain: ~12 s at one step per 100 ms. */
 #define JL_EST_STEPS 128
-/* The counter moves every ~100 ms: a value read at t was produced within (t - this, t]. */
+/*
+ * The energy counter moves once per ~100 ms (measured: docs/nvml.md): a
+ * value read at t was produced within (t - this, t].
+ */
 #define JL_EST_COUNTER_PERIOD_NS 100000000ull
 /* Counter steps waiting for the power samples that cover them. */
 #define JL_EST_PENDING 16
