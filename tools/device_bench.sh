@@ -6,7 +6,9 @@
 # then runs `bench/run --gpu` on it. `joules plot` is not built here, so
 # its rows are left out (the development machine's table has them); nor is
 # joulesd where libmicrohttpd's headers are missing (its --metrics needs
-# them): then the daemon's rows are left out too.
+# them): then the daemon's rows are left out too. Nor is the CLI (json-c):
+# bench_gpu_cost's `joules run` row is skipped here (tools/device_check_cost.sh
+# has it), and its fake-NVML rows too (the fake is not built here).
 # Output in $OUT (default ./device-out): bench.log, bench.json, bench.md.
 set -u
 OUT=${OUT:-$PWD/device-out}
@@ -45,7 +47,8 @@ fi
 		-o "$B/bench/bench_daemon" $LINK &&
 	gcc $CFLAGS -Itests/rig bench/region_sampler.c bench/report.c $RIG \
 		-o "$B/bench/bench_region_sampler" $LINK &&
-	gcc $CFLAGS bench/nvml_boundary.c bench/report.c -o "$B/bench/bench_nvml_boundary" $LINK
+	gcc $CFLAGS bench/nvml_boundary.c bench/report.c -o "$B/bench/bench_nvml_boundary" $LINK &&
+	gcc $CFLAGS bench/gpu_cost.c bench/report.c -o "$B/bench/bench_gpu_cost" $LINK
 } > "$OUT/bench_build.log" 2>&1 || { tail -40 "$OUT/bench_build.log"; exit 1; }
 
 python3 bench/run --builddir "$B" --gpu --skip "$SKIP" --json "$OUT/bench.json" \
