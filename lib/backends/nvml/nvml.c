@@ -49,8 +49,12 @@
  */
 #define HISTORY_FETCH_US 250000u
 #define HISTORY_PERIOD_US 20000u  /* the driver's samples: what refresh_us says */
-/* A sample that covers a moment is returned 20-60 ms after it: a settle waits that long. */
-#define HISTORY_SETTLE_DELAY_US 50000u
+/*
+ * A sample that covers a moment is returned 20-60 ms after it: a settle
+ * that waits has it fetched 40 ms after, then every 20 ms
+ * (JL_SAMPLER_HURRY_GAP_NS).
+ */
+#define HISTORY_SETTLE_DELAY_US 40000u
 /*
  * The driver's samples are 8-47 ms apart (measured): a longer gap after
  * the last one taken means they were dropped from its history (a sleep).
@@ -373,6 +377,7 @@ static nvmlReturn_t probe(struct gpu_data *d, char *why, size_t len)
 	if (fn->DeviceGetTotalEnergyConsumption)
 		rc = fn->DeviceGetTotalEnergyConsumption(d->handle, &mj);
 	jl_nvml_leave();
+	uint64_t polled = jl_now_ns();
 	if (rc != NVML_SUCCESS && rc != NVML_ERROR_NOT_SUPPORTED &&
 	    rc != NVML_ERROR_FUNCTION_NOT_FOUND) {
 		snprintf(what, sizeof what, "nvmlDeviceGetTotalEnergyConsumption on GPU %u", d->index);
@@ -387,12 +392,20 @@ static nvmlReturn_t probe(struct gpu_data *d, char *why, size_t len)
 	    fn->DeviceGetEnforcedPowerLimit(d->handle, &mw) == NVML_SUCCESS)
 		limit_uw = (uint64_t)mw * 1000u;
 	jl_nvml_leave();
-	/* The driver's sample history first; it primes the integral too. */
+	/*
+	 * The driver's sample history first; it primes the integral, and the
+	 * counter value read above the estimate (not a second ~3 ms call).
+	 */
 	if (fn->DeviceGetSamples) {
 		nvmlSample_t buf[MAX_SAMPLES];
 		jl_est_init(&d->est, JL_EST_POWER_HISTORY, has_counter, limit_uw, d->hist);
-		if (fetch_samples(d, buf) == NVML_SUCCESS && d->est.ig.primed)
+		if (fetch_samples(d, buf) == NVML_SUCCESS && d->est.ig.primed) {
+			if (has_counter) {
+				jl_est_counter(&d->est, mj, polled);
+				d->next_poll_ns = polled + COUNTER_POLL_NS;
+			}
 			return NVML_SUCCESS;
+		}
 		d->seen_us = 0;
 	}
 	uint64_t uw;
@@ -486,8 +499,12 @@ static int add_gpu(joules_ctx *ctx, struct jl_nvml *nv, unsigned i)
 	s->sample_on_demand = d->est.has_counter;
 	if (d->est.power == JL_EST_POWER_HISTORY)
 		s->settle_delay_us = HISTORY_SETTLE_DELAY_US;
-	/* Prime it here, so the first read() has a value before the sampler runs. */
-	nvml_sample(ctx, s, jl_now_ns());
+	/*
+	 * Prime it here, so the first read() has a value before the sampler
+	 * runs (probe() did for the history).
+	 */
+	if (d->est.power != JL_EST_POWER_HISTORY)
+		nvml_sample(ctx, s, jl_now_ns());
 	return 0;
 }
 
