@@ -215,17 +215,19 @@ void jl_est_resume(struct jl_gpu_est *e, uint64_t mj, uint64_t now_ns, uint64_t 
 	e->ig.primed = true;
 	e->ig.last_ns = at;
 	e->ig.last_uw = uw;
+	uint64_t held = 0; /* how far "never back" held the estimate above the counter's */
 	if (!e->polled || mj < e->counter_mj) {
 		restart(e, c_uj, e->ig.uj);
 	} else {
 		uint64_t est = e->diff_uj <= 0 ? c_uj + (uint64_t)-e->diff_uj
 			     : c_uj > (uint64_t)e->diff_uj ? c_uj - (uint64_t)e->diff_uj : 0;
-		e->est_uj = e->step_est_uj = est > e->reported_uj ? est : e->reported_uj;
+		held = est < e->reported_uj ? e->reported_uj - est : 0;
+		e->est_uj = e->step_est_uj = est + held;
 		e->est_ig_uj = e->ig.uj;
 		e->n_steps = e->next_step = e->n_pending = 0;
 		record(e);
 	}
-	e->phase_unc_uj = energy_of(uw, half) + 1000u;
+	e->phase_unc_uj = energy_of(uw, half) + 1000u + held;
 	e->polled = true;
 	e->counter_mj = mj;
 	e->poll_ns = now_ns;
