@@ -90,6 +90,12 @@ struct gpu_data {
 	bool lost;
 	int power_err, counter_err; /* enum joules_error of the last failed call, or 0 */
 	struct jl_gap power_gap, counter_gap; /* calls skipped as transient failures */
+	/*
+	 * The last resume at the counter (history only): from resumed_ns on,
+	 * readings carry its cost (a difference across it is off by up to
+	 * that); 0: none yet.
+	 */
+	uint64_t resumed_ns, resume_unc_uj;
 	char msg[JL_MSG_LEN];
 };
 
@@ -218,8 +224,13 @@ static void resume(struct gpu_data *d, uint64_t uw)
 {
 	unsigned long long mj = 0;
 	uint64_t t;
-	if (read_counter(d, &mj, &t) == NVML_SUCCESS)
-		jl_est_resume(&d->est, mj, t, uw);
+	if (read_counter(d, &mj, &t) != NVML_SUCCESS)
+		return;
+	jl_est_resume(&d->est, mj, t, uw);
+	if (d->est.power == JL_EST_POWER_HISTORY) { /* the fallbacks' bound() holds it */
+		d->resumed_ns = d->est.ig.last_ns;
+		d->resume_unc_uj = d->est.phase_unc_uj;
+	}
 }
 
 /* New power data: the driver's samples, or one power reading (the fallbacks). */
@@ -327,7 +338,8 @@ static int nvml_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *out
 		return err;
 	}
 	out->raw = jl_est_read(&d->est, now, &unc);
-	unc += d->power_gap.unc_uj;
+	unc += d->power_gap.unc_uj + d->resume_unc_uj;
+	s->scale_ppm = jl_est_scale_ppm(&d->est);
 	bool gap = jl_gap_flag(&d->power_gap) | jl_gap_flag(&d->counter_gap);
 	pthread_mutex_unlock(&d->lock);
 	out->uncertainty_uj = clamp_u32(unc);
@@ -358,6 +370,8 @@ static int nvml_settle(joules_ctx *ctx, struct jl_sensor *s, struct joules_readi
 		return 1;
 	}
 	if (found == JL_HISTORY_FOUND) {
+		if (d->resume_unc_uj && r->time_ns >= d->resumed_ns)
+			unc += d->resume_unc_uj;
 		r->uncertainty_uj = clamp_u32(unc);
 		r->energy_uj = c->total_raw - c->last_raw + est;
 	}

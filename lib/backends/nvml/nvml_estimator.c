@@ -16,6 +16,15 @@
  * docs/validation.md, run 4). 1% still covers the samples' own bias (~0.3%).
  */
 #define PULL_MAX 0.01
+/*
+ * The gain's error (jl_est_scale_ppm, docs/nvml.md "Uncertainty"): before
+ * any calibration, the samples' own error against the counter; after, the
+ * pull, a share of the ratio's interval and a floor for what varies
+ * between calibrations (the samples' bias moving with the load).
+ */
+#define SCALE_UNCALIBRATED_PPM 20000u
+#define SCALE_RATIO_SHARE 0.5
+#define SCALE_FLOOR_PPM 1000u
 /* Extrapolate the last power sample over at most this long. */
 #define EXTRAPOLATE_MAX_NS 1000000000ull
 
@@ -93,6 +102,8 @@ static void calibrate(struct jl_gpu_est *e, uint64_t c_uj, uint64_t ig_mid, uint
 		double r = (double)(c_uj - oldest->c_uj) / span;
 		double u = (double)(phase_uj + oldest->phase_uj) / span;
 		if (r > 0.5 && r < 2.0) { /* else the power readings are not this counter's */
+			e->calibrated = true;
+			e->ratio_u = u;
 			if (e->ratio < r - u)
 				e->ratio = r - u;
 			else if (e->ratio > r + u)
@@ -252,16 +263,17 @@ uint64_t jl_est_read(struct jl_gpu_est *e, uint64_t now_ns, uint64_t *unc)
 			unseen_uj = energy_of(top, span);
 		}
 	}
-	uint64_t est, u;
+	uint64_t est, u = 0;
 	if (!e->has_counter) {
-		est = ig_now;
-		u = ig_now / INTEGRATION_ERROR_DIV;
+		est = ig_now; /* its error is a scale: jl_est_scale_ppm() */
 	} else if (e->power == JL_EST_POWER_NONE) {
 		est = e->est_uj;
 		u = e->phase_unc_uj;
 	} else {
 		est = estimate_at(e, ig_now);
-		u = bound(e, est);
+		/* History: settled later, its error a scale (jl_est_scale_ppm) and the edges. */
+		if (e->power != JL_EST_POWER_HISTORY)
+			u = bound(e, est);
 	}
 	/* Never go back (rounding of a rebase, extrapolation): readings are monotonic. */
 	if (est < e->reported_uj) {
@@ -282,7 +294,19 @@ enum jl_history_lookup jl_est_at(const struct jl_gpu_est *e, uint64_t t_ns, uint
 	if (found != JL_HISTORY_FOUND)
 		return found;
 	*est = p.est_uj;
-	*unc = (e->has_counter ? bound(e, p.est_uj) : p.est_uj / INTEGRATION_ERROR_DIV) +
-	       jl_history_spread(e->hist, t_ns);
+	*unc = jl_history_spread(e->hist, t_ns);
 	return found;
+}
+
+uint32_t jl_est_scale_ppm(const struct jl_gpu_est *e)
+{
+	if (!e->has_counter)
+		return e->power == JL_EST_POWER_NONE ? 0 : 1000000u / INTEGRATION_ERROR_DIV;
+	if (e->power != JL_EST_POWER_HISTORY)
+		return 0; /* bound() holds it */
+	if (!e->calibrated)
+		return SCALE_UNCALIBRATED_PPM;
+	double pull = e->gain > e->ratio ? e->gain - e->ratio : e->ratio - e->gain;
+	double ppm = (pull + e->ratio_u * SCALE_RATIO_SHARE) * 1e6 + SCALE_FLOOR_PPM;
+	return ppm > 1e6 ? 1000000u : (uint32_t)ppm;
 }

@@ -67,6 +67,8 @@ struct jl_gpu_est {
 	struct jl_est_pending pending[JL_EST_PENDING];
 	unsigned n_pending;
 	uint64_t reported_uj; /* last value read: readings never go back */
+	bool calibrated;      /* the counter has calibrated the ratio at least once */
+	double ratio_u;       /* the ratio's half-width at the last calibration */
 	bool polled;
 };
 
@@ -105,6 +107,11 @@ void jl_est_resume(struct jl_gpu_est *e, uint64_t mj, uint64_t now_ns, uint64_t 
  */
 uint64_t jl_est_read(struct jl_gpu_est *e, uint64_t now_ns, uint64_t *unc);
 
+/*
+ * The relative error of a difference of two estimates beyond their own
+ * uncertainties (the gain's), ppm: see docs/nvml.md, "Uncertainty".
+ */
+uint32_t jl_est_scale_ppm(const struct jl_gpu_est *e);
 /*
  * The estimate at t_ns from the history (POWER_HISTORY), with its bound:
  * JL_HISTORY_FOUND, or LATER (not covered yet) / EARLIER (too old).
