@@ -270,6 +270,48 @@ static void test_counter_only(void)
 	CHECK_EQ_U64(unc, 10 * W);  /* one 100 ms step of 100 W */
 }
 
+/*
+ * A load that stops inside a 20 ms sample window (the window holds 800 W
+ * for 12 ms, then 100 W: a mean of 520 W): a region ending at the stop
+ * reads the load's energy. Taken as flat, the window's mean power spread
+ * evenly over it, it lost (800 - 520) W x 12 ms = 3.4 J, as the H200 lost
+ * 2.5-12.8 J at a load's end (issue 14): the same history without steps
+ * is the check that this can fail.
+ */
+static void test_an_edge_inside_a_window_is_a_step(void)
+{
+	struct load l = {800, 100, 3012 * MS};
+	struct jl_gpu_est *e = history_est(false);
+	drive(e, &l, 0, 4000 * MS, 1000, 0);
+	uint64_t a, b, unc;
+	CHECK_EQ_INT(jl_est_at(e, 2000 * MS, &a, &unc), JL_HISTORY_FOUND);
+	CHECK_EQ_INT(jl_est_at(e, 3012 * MS, &b, &unc), JL_HISTORY_FOUND);
+	uint64_t want = true_uj(&l, 3012 * MS) - true_uj(&l, 2000 * MS);
+	printf("# region ending at the stop: %llu µJ, true %llu, edge bound %llu\n",
+	       (unsigned long long)(b - a), (unsigned long long)want, (unsigned long long)unc);
+	CHECK(diff(b - a, want) <= want / 10000); /* 0.01% */
+	CHECK(unc >= diff(b - a, want));
+	/* The stop's window taken as flat: short by (800 - 380) W x 12 ms. */
+	e->hist->steps = false;
+	CHECK_EQ_INT(jl_est_at(e, 3012 * MS, &b, &unc), JL_HISTORY_FOUND);
+	printf("# flat: %llu µJ\n", (unsigned long long)(b - a));
+	CHECK(want - (b - a) > 3 * W);
+	free_est(e);
+}
+
+/* Steps need the next window's power: the newest window waits for it. */
+static void test_the_newest_window_waits_for_the_next(void)
+{
+	struct load l = {100, 100, UINT64_MAX};
+	struct jl_gpu_est *e = history_est(false);
+	drive(e, &l, 0, 1000 * MS, 1000, 0);
+	uint64_t est, unc;
+	CHECK_EQ_INT(jl_est_at(e, 990 * MS, &est, &unc), JL_HISTORY_LATER);
+	CHECK_EQ_INT(jl_est_at(e, 1000 * MS, &est, &unc), JL_HISTORY_FOUND);
+	CHECK_EQ_INT(jl_est_at(e, 970 * MS, &est, &unc), JL_HISTORY_FOUND);
+	free_est(e);
+}
+
 int main(void)
 {
 	static const struct test tests[] = {
@@ -283,6 +325,8 @@ int main(void)
 		TEST(test_counter_only),
 		TEST(test_resume_after_a_hole),
 		TEST(test_resume_after_a_reset),
+		TEST(test_an_edge_inside_a_window_is_a_step),
+		TEST(test_the_newest_window_waits_for_the_next),
 	};
 	return run_tests(tests, sizeof tests / sizeof tests[0]);
 }

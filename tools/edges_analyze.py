@@ -186,6 +186,7 @@ for poll in POLLS:
             a, b = rp.get(reg[3]["time_ns"]), rp.get(reg[4]["time_ns"])
             if not a or not b:
                 return None
-            return ((int(b["est_uj"]) - int(a["est_uj"])) / 1e6,
-                    (int(a["unc_uj"]) + int(b["unc_uj"])) / 1e6)
+            e = (int(b["est_uj"]) - int(a["est_uj"])) / 1e6
+            # A region's bound, as lib/region.c makes it: the ends' own, and the scale.
+            return e, (int(a["unc_uj"]) + int(b["unc_uj"])) / 1e6 + e * int(b["scale_ppm"]) / 1e6
         table(f"replay, counter every {poll} ms, edges {'flat' if flat else 'as steps'}", val)

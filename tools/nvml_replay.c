@@ -13,8 +13,9 @@
  * `flat` takes the power as flat over each sample window, edges included
  * (the estimate before edges were taken as steps), for comparison.
  *
- * Output: t_ns,found,est_uj,unc_uj,spread_uj,gain,ratio (found: 0 covered,
- * 1 not yet, 2 too old, as enum jl_history_lookup). Asserts nothing.
+ * Output: t_ns,found,est_uj,unc_uj,scale_ppm,gain,ratio (found: 0 covered,
+ * 1 not yet, 2 too old, as enum jl_history_lookup; scale_ppm: the gain's
+ * error then, jl_est_scale_ppm). Asserts nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +107,7 @@ int main(int argc, char **argv)
 	long long next_poll = 0;
 	unsigned long long seen = 0;
 	bool first = true;
-	puts("t_ns,found,est_uj,unc_uj,spread_uj,gain,ratio");
+	puts("t_ns,found,est_uj,unc_uj,scale_ppm,gain,ratio");
 	while (k < nq) {
 		long long ts = i < ns ? s[i].fetched : -1, tp = j < np ? p[j].mono_b : -1;
 		/* Answer the queries whose moment is well covered by what came so far. */
@@ -114,10 +115,9 @@ int main(int argc, char **argv)
 		if (now < 0 || q[k] + 1500000000ll <= now) {
 			uint64_t est = 0, unc = 0;
 			int found = jl_est_at(&e, (uint64_t)q[k], &est, &unc);
-			printf("%lld,%d,%llu,%llu,%llu,%.6f,%.6f\n", q[k], found,
+			printf("%lld,%d,%llu,%llu,%u,%.6f,%.6f\n", q[k], found,
 			       (unsigned long long)est, (unsigned long long)unc,
-			       (unsigned long long)jl_history_spread(&h, (uint64_t)q[k]), e.gain,
-			       e.ratio);
+			       jl_est_scale_ppm(&e), e.gain, e.ratio);
 			k++;
 			continue;
 		}

@@ -68,7 +68,9 @@ struct jl_gpu_est {
 	unsigned n_pending;
 	uint64_t reported_uj; /* last value read: readings never go back */
 	bool calibrated;      /* the counter has calibrated the ratio at least once */
-	double ratio_u;       /* the ratio's half-width at the last calibration */
+	double ratio_u;       /* the fitted ratio's standard error at the last calibration */
+	double level_uj;      /* the fit's counter - the estimate, when first fitted */
+	bool leveled;         /* level_uj is set (since the last restart) */
 	bool polled;
 };
 
