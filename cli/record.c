@@ -265,12 +265,16 @@ static int record_with(joules_ctx *ctx, const struct record_opts *o, char **cmd)
 	bool *selected = calloc(n ? n : 1, sizeof *selected);
 	struct recorder rec = {.path = o->output, .has_command = cmd[0] != NULL};
 	int rc = CLI_EXIT_FAILURE;
-	if (!selected || record_rows_init(&rec.rows, ctx, NULL, selected, spawn_now_ns()) < 0) {
+	if (!selected) {
 		fputs("joules record: out of memory\n", stderr);
 		goto out;
 	}
 	if (select_sensors(ctx, o->sensors, selected, "record") < 0) {
 		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (record_rows_init(&rec.rows, ctx, NULL, selected, 0) < 0) {
+		fputs("joules record: out of memory\n", stderr);
 		goto out;
 	}
 	size_t any = 0;
