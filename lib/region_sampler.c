@@ -143,70 +143,12 @@ void jl_track_peak(joules_ctx *ctx, const struct jl_regions *R, struct jl_region
 
 /* ---- the stream of samples ---- */
 
-/*
- * The window that final reading r of a sensor closes. A failed reading
- * gives a point with its status and no energy; the next good one spans it
- * from the last good reading, so a counter loses nothing. The energy never
- * goes back: a settled reading below what the trace already gave (a GPU's
- * estimate refined between settles) gives 0 and the difference is taken
- * from the next windows (JOULES_TRACE_CARRIED), so the cumulative sum of
- * the points only rises and each point's power is its energy over its
- * window.
- */
-static bool trace_point(struct jl_stream *st, const struct joules_reading *r,
-			struct joules_trace_point *p)
-{
-	if (r->status) {
-		uint64_t from = st->has_prev && st->prev_ns < r->time_ns ? st->prev_ns : r->time_ns;
-		p->window_ns = r->time_ns - from;
-		p->status = r->status;
-		return true;
-	}
-	if (!st->has_last || r->time_ns <= st->last.time_ns)
-		return false; /* the first good reading opens the trace */
-	p->window_ns = r->time_ns - st->last.time_ns;
-	p->flags = (r->flags & JOULES_READING_WRAPPED ? JOULES_TRACE_WRAPPED : 0) |
-		   (r->flags & JOULES_READING_GAP ? JOULES_TRACE_GAP : 0);
-	if (r->resets != st->last.resets) {
-		p->status = JOULES_ERR_RESET;
-		p->flags |= JOULES_TRACE_RESET;
-		return true;
-	}
-	if (st->high_uj > st->last.energy_uj || r->energy_uj < st->last.energy_uj)
-		p->flags |= JOULES_TRACE_CARRIED;
-	p->energy_uj = r->energy_uj > st->high_uj ? r->energy_uj - st->high_uj : 0;
-	p->power_w = (double)p->energy_uj / ((double)p->window_ns / 1e3);
-	return true;
-}
-
-static void trace_add(struct jl_stream *st, uint32_t len, const struct joules_reading *r,
-		      uint64_t sample)
-{
-	struct joules_trace_point p = {.sample = sample, .time_ns = r->time_ns};
-	bool had_last = st->has_last;
-	if (trace_point(st, r, &p) && st->trace) {
-		st->trace[st->trace_next] = p;
-		st->trace_next = (st->trace_next + 1) % len;
-		if (st->trace_count < len)
-			st->trace_count++;
-	}
-	if (r->status)
-		return;
-	/* A new reset epoch (or the first reading) starts the energy afresh. */
-	if (!had_last || r->resets != st->last.resets || r->energy_uj > st->high_uj)
-		st->high_uj = r->energy_uj;
-	st->last = *r;
-	st->has_last = true;
-}
-
 /* A reading of sensor i became final: the trace, then each region's peaks. */
 static void offer(joules_ctx *ctx, struct jl_regions *R, size_t i, const struct joules_reading *r,
 		  uint64_t sample)
 {
 	struct jl_stream *st = &R->stream[i];
-	trace_add(st, R->trace_len, r, sample);
-	st->prev_ns = r->time_ns;
-	st->has_prev = true;
+	jl_trace_add(st, R->trace_len, r, sample);
 	for (size_t k = 0; k < R->n_region; k++)
 		jl_track_peak(ctx, R, &R->region[k], i, r);
 }
