@@ -71,6 +71,30 @@ uint64_t jl_history_spread(const struct jl_history *h, uint64_t t_ns)
 	return (uint64_t)(worst * (double)(to_a < to_b ? to_a : to_b) / 1e9);
 }
 
+/*
+ * Whether window k (from point k-1 to k) holds an edge, and if so how far
+ * into the window's energy t_ns is (*f, 0..1). The history takes edges as
+ * steps when the window's mean power lies strictly between its neighbours'
+ * (a rise or a fall): one step from the previous window's power to the
+ * next one's, placed so that the window's energy is kept (docs/nvml.md,
+ * "Edges"). Otherwise the power is flat over the window.
+ */
+static bool step_fraction(const struct jl_history *h, unsigned k, uint64_t t_ns, double *f)
+{
+	const struct jl_history_point *a = nth(h, k - 1), *b = nth(h, k);
+	if (!h->steps || k < 2 || k + 1 >= h->n || b->est_uj == a->est_uj)
+		return false;
+	double r0 = rate(h, k - 1), r1 = rate(h, k), r2 = rate(h, k + 1);
+	if (!((r0 > r1 && r1 > r2) || (r0 < r1 && r1 < r2)))
+		return false;
+	double len = (double)(b->t_ns - a->t_ns), x = (double)(t_ns - a->t_ns);
+	double e = (double)(b->est_uj - a->est_uj);     /* µJ; rates in µJ/s, times in ns */
+	double edge = len * (r1 - r2) / (r0 - r2);      /* r0 before it, r2 after */
+	double done = x <= edge ? r0 * x / 1e9 : e - r2 * (len - x) / 1e9;
+	*f = done <= 0 ? 0 : done >= e ? 1 : done / e;
+	return true;
+}
+
 enum jl_history_lookup jl_history_at(const struct jl_history *h, uint64_t t_ns,
 				     struct jl_history_point *out)
 {
@@ -84,7 +108,17 @@ enum jl_history_lookup jl_history_at(const struct jl_history *h, uint64_t t_ns,
 		*out = *b;
 		return JL_HISTORY_FOUND;
 	}
+	/* A step needs the next window's power: wait for it. */
+	if (h->steps && lo + 1 >= h->n)
+		return JL_HISTORY_LATER;
 	const struct jl_history_point *a = nth(h, lo - 1);
+	double f;
+	if (step_fraction(h, lo, t_ns, &f)) {
+		*out = (struct jl_history_point){
+			t_ns, a->ig_uj + (uint64_t)(f * (double)(b->ig_uj - a->ig_uj) + 0.5),
+			a->est_uj + (uint64_t)(f * (double)(b->est_uj - a->est_uj) + 0.5)};
+		return JL_HISTORY_FOUND;
+	}
 	uint64_t num = t_ns - a->t_ns, den = b->t_ns - a->t_ns;
 	*out = (struct jl_history_point){t_ns, lerp(a->ig_uj, b->ig_uj, num, den),
 					 lerp(a->est_uj, b->est_uj, num, den)};

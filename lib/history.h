@@ -26,6 +26,13 @@ struct jl_history_point {
 struct jl_history {
 	struct jl_history_point pt[JL_HISTORY_LEN];
 	unsigned next, n;
+	/*
+	 * Power comes as the mean over each window (NVIDIA's samples): take a
+	 * window between a higher and a lower one as holding one step, and
+	 * wait for the next window before placing a moment in the newest.
+	 * false: flat between points (hwmon). Kept across jl_history_clear.
+	 */
+	bool steps;
 };
 
 void jl_history_clear(struct jl_history *h);

@@ -16,29 +16,11 @@ cd "$(dirname "$0")/.."
 
 echo "== $(date -u +%FT%TZ) $(uname -r)"
 nvidia-smi -L
-. tools/device_debs.sh
-pkg-config --exists json-c || { echo "json-c headers missing and no .debs/: cannot build"; exit 1; }
-
-# Built with gcc directly, not meson: the GPU machine may lack cairo and
-# fontconfig, so the CLI is built without `joules plot` (every cli/*.c but
-# plot*.c, no JOULES_HAVE_PLOT), as meson does without cairo.
-B=build-device
-mkdir -p "$B/lib" "$B/cli" "$B/bench"
-CFLAGS="-std=c11 -O2 -g -D_GNU_SOURCE -fvisibility=hidden -Wall -Wextra -Iinclude -Idaemon"
-# No curses there either: top_draw.c (the live view) is left out, as meson does.
-CLI_SOURCES="$(ls cli/*.c | grep -v -e '^cli/plot' -e '^cli/top_draw') lib/utf8.c"
-LIB_SOURCES="lib/*.c lib/backends/*.c lib/backends/nvml/*.c lib/backends/daemon/*.c daemon/proto.c"
-{
-	gcc $CFLAGS -fPIC -shared -Ilib $LIB_SOURCES -o "$B/lib/libjoules.so.0" \
-		-Wl,-soname,libjoules.so.0 -Wl,--version-script=lib/libjoules.map -lpthread -ldl &&
-	ln -sf libjoules.so.0 "$B/lib/libjoules.so" &&
-	gcc $CFLAGS -Icli -Ilib $CLI_SOURCES -o "$B/cli/joules" \
-		$(pkg-config --cflags --libs json-c) -L"$B/lib" -ljoules -lm -Wl,-rpath,"$PWD/$B/lib" &&
-	gcc $CFLAGS bench/nvml_boundary.c bench/report.c -o "$B/bench/bench_nvml_boundary" \
-		-L"$B/lib" -ljoules -ldl -Wl,-rpath,"$PWD/$B/lib" &&
-	gcc $CFLAGS -Ilib -Ilib/backends/nvml tools/nvml_trace.c -o "$B/nvml_trace" -ldl
-} > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
-J=$B/cli/joules
+mkdir -p build-device/bench
+. tools/device_build.sh
+gcc $CFLAGS bench/nvml_boundary.c bench/report.c -o "$B/bench/bench_nvml_boundary" \
+	-L"$B/lib" -ljoules -ldl -Wl,-rpath,"$PWD/$B/lib" >> "$OUT/build.log" 2>&1 ||
+	{ tail -20 "$OUT/build.log"; exit 1; }
 
 echo "== joules list"; $J list | tee "$OUT/list.txt"
 echo "== joules gpu"; $J gpu | tee "$OUT/gpu.txt"

@@ -28,8 +28,10 @@ void jl_est_init(struct jl_gpu_est *e, enum jl_est_power power, bool has_counter
 	e->limit_uw = limit_uw;
 	e->gain = e->ratio = 1.0;
 	e->hist = hist;
-	if (hist)
+	if (hist) {
 		jl_history_clear(hist);
+		hist->steps = power == JL_EST_POWER_HISTORY;
+	}
 }
 
 static uint64_t energy_of(uint64_t uw, uint64_t ns)
@@ -125,13 +127,17 @@ static void settle_steps(struct jl_gpu_est *e)
 }
 
 /*
- * The counter stepped to c_uj between the previous poll and this one: its
- * time is the midpoint, ± half the gap. With sample history, wait for the
- * samples that cover it; else place it on the integral as it is now.
+ * The counter moved to c_uj since the previous poll. It moves once per
+ * JL_EST_COUNTER_PERIOD_NS, so its value is that of a moment after the
+ * previous poll and within one period before this one: the midpoint of
+ * that span, ± half of it, however rarely it is polled. With sample
+ * history, wait for the samples that cover it; else place it on the
+ * integral as it is now.
  */
 static void counter_step(struct jl_gpu_est *e, uint64_t c_uj, uint64_t now_ns)
 {
-	uint64_t half = (now_ns - e->poll_ns) / 2u;
+	uint64_t since = now_ns - e->poll_ns;
+	uint64_t half = (since < JL_EST_COUNTER_PERIOD_NS ? since : JL_EST_COUNTER_PERIOD_NS) / 2u;
 	if (e->hist) {
 		if (e->n_pending == JL_EST_PENDING) { /* samples stalled: drop the oldest */
 			memmove(e->pending, e->pending + 1,
@@ -142,8 +148,11 @@ static void counter_step(struct jl_gpu_est *e, uint64_t c_uj, uint64_t now_ns)
 		settle_steps(e);
 		return;
 	}
-	uint64_t ig_mid = e->poll_ig_uj + (e->ig.uj - e->poll_ig_uj) / 2u;
-	calibrate(e, c_uj, ig_mid, estimate_at(e, ig_mid), (e->ig.uj - e->poll_ig_uj) / 2u, now_ns);
+	/* Without history: the power integral since the previous poll, as linear in time. */
+	uint64_t span = e->ig.uj - e->poll_ig_uj;
+	uint64_t part = since ? (uint64_t)((unsigned __int128)span * (2u * half) / since) : span;
+	uint64_t ig_mid = e->ig.uj - part / 2u;
+	calibrate(e, c_uj, ig_mid, estimate_at(e, ig_mid), part / 2u, now_ns - half);
 }
 
 void jl_est_counter(struct jl_gpu_est *e, uint64_t mj, uint64_t now_ns)

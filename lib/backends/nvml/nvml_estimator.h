@@ -21,6 +21,8 @@
 
 /* Counter steps kept to calibrate the gain: ~12 s at one step per 100 ms. */
 #define JL_EST_STEPS 128
+/* The energy counter moves once per ~100 ms (measured: docs/nvml.md). */
+#define JL_EST_COUNTER_PERIOD_NS 100000000ull
 /* Counter steps waiting for the power samples that cover them. */
 #define JL_EST_PENDING 16
 
