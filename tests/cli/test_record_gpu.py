@@ -98,6 +98,28 @@ def load_steps_with_late_samples_make_one_consistent_series(case):
 
 
 @test
+def power_samples_off_by_a_changing_factor_move_the_gain(case):
+    # The driver's samples read 80%, then 120%, then 100% of the power the
+    # counter counts: the gain calibrated from the counter changes as the
+    # load steps, and settled readings are refined by it.
+    steps = [(0.3, config(100, 100, "samples_pct 0 80\nsamples_pct 1 120\n"))]
+    for k in range(6):
+        pct = (80, 120, 100)[k % 3]
+        steps.append((0.2, config(700 if k % 2 == 0 else 120, 600 if k % 2 else 150,
+                                  f"samples_pct 0 {pct}\nsamples_pct 1 {200 - pct}\n")))
+    with Tree() as tree, tempfile.TemporaryDirectory() as tmp:
+        p, trace = record(tree, tmp, steps, "-i", "10")
+        case.eq(p.returncode, 0, f"exit status; stderr: {p.stderr}")
+        check_clean(case, trace, "gain changes")
+        rows = gpu_rows(trace)
+    for sid, rs in rows.items():
+        case.check(all(r["watts"] and r["status"] in ("ok", "carried") for r in rs),
+                   f"{sid}: every row has watts: {[r for r in rs if r['status'] != 'ok'][:2]}")
+        t, j = float(rs[-1]["time_s"]), float(rs[-1]["joules"])
+        case.check(85 * (t - 0.1) <= j <= 720 * t, f"{sid}: {j} J in {t} s")
+
+
+@test
 def a_gpu_whose_samples_fail_then_come_back(case):
     # NVML_ERROR_TIMEOUT (10): skipped, the next good sample spans the gap.
     flaky = "fail nvmlDeviceGetSamples 0 10\nfail nvmlDeviceGetPowerUsage 0 10\n"
