@@ -346,7 +346,8 @@ static void sensor_result(joules_ctx *ctx, const struct jl_regions *R, struct jl
 	o->peak_w = t->peaked && t->peak_w > o->mean_w ? t->peak_w : o->mean_w;
 	if (t->peaked)
 		o->flags |= JOULES_REGION_PEAK_SAMPLED;
-	o->uncertainty_uj = unc + spans * counter_bound(s, t, o->peak_w);
+	o->uncertainty_uj = unc + spans * counter_bound(s, t, o->peak_w) +
+			    (uint64_t)((double)o->energy_uj * s->scale_ppm / 1e6 + 0.5);
 	const struct joules_baseline *idle = R->baseline ? &R->baseline[i] : NULL;
 	if (idle && idle->error == 0) {
 		double us = (double)o->covered_ns / 1e3;

@@ -21,7 +21,7 @@ mkdir -p "$B/lib" "$B/daemon" "$B/tests" "$B/bench"
 CFLAGS="-std=c11 -O2 -g -D_GNU_SOURCE -fvisibility=hidden -Wall -Wextra -Iinclude -Idaemon"
 LIB_SOURCES="lib/*.c lib/backends/*.c lib/backends/nvml/*.c lib/backends/daemon/*.c daemon/proto.c"
 RIG="tests/rig/fakesys.c tests/rig/layouts*.c"
-LINK="-L$B/lib -ljoules -Wl,-rpath,$PWD/$B/lib -lpthread -ldl"
+LINK="-L$B/lib -ljoules -Wl,-rpath,$PWD/$B/lib -lpthread -ldl -lm"
 SKIP=plot
 # The header, not pkg-config: libmicrohttpd.pc requires gnutls.pc, absent there.
 if echo "#include <microhttpd.h>" | gcc -E - >/dev/null 2>&1; then
@@ -34,10 +34,10 @@ else
 fi
 {
 	gcc $CFLAGS -fPIC -shared -Ilib $LIB_SOURCES -o "$B/lib/libjoules.so.0" \
-		-Wl,-soname,libjoules.so.0 -Wl,--version-script=lib/libjoules.map -lpthread -ldl &&
+		-Wl,-soname,libjoules.so.0 -Wl,--version-script=lib/libjoules.map -lpthread -ldl -lm &&
 	ln -sf libjoules.so.0 "$B/lib/libjoules.so" &&
 	{ [ "$SKIP" != plot ] || gcc $CFLAGS -Ilib $JOULESD_SOURCES $LIB_SOURCES \
-		-o "$B/daemon/joulesd" $MHD -lpthread -ldl; } &&
+		-o "$B/daemon/joulesd" $MHD -lpthread -ldl -lm; } &&
 	gcc $CFLAGS -Itests/rig tests/rig/fakesys_tool.c $RIG -o "$B/tests/fakesys" &&
 	gcc $CFLAGS -Itests/rig bench/snapshot.c bench/alloc_count.c bench/report.c $RIG \
 		-o "$B/bench/bench_snapshot" $LINK &&

@@ -14,7 +14,7 @@ CLI_SOURCES="$(ls cli/*.c | grep -v -e '^cli/plot' -e '^cli/top_draw') lib/utf8.
 LIB_SOURCES="lib/*.c lib/backends/*.c lib/backends/nvml/*.c lib/backends/daemon/*.c daemon/proto.c"
 {
 	gcc $CFLAGS -fPIC -shared -Ilib $LIB_SOURCES -o "$B/lib/libjoules.so.0" \
-		-Wl,-soname,libjoules.so.0 -Wl,--version-script=lib/libjoules.map -lpthread -ldl &&
+		-Wl,-soname,libjoules.so.0 -Wl,--version-script=lib/libjoules.map -lpthread -ldl -lm &&
 	ln -sf libjoules.so.0 "$B/lib/libjoules.so" &&
 	gcc $CFLAGS -Icli -Ilib $CLI_SOURCES -o "$B/cli/joules" \
 		$(pkg-config --cflags --libs json-c) -L"$B/lib" -ljoules -lm -Wl,-rpath,"$PWD/$B/lib" &&

@@ -18,11 +18,11 @@ CFLAGS="-std=c11 -O2 -g -D_GNU_SOURCE -fvisibility=hidden -Wall -Wextra -Iinclud
 LIB_SOURCES="lib/*.c lib/backends/*.c lib/backends/nvml/*.c lib/backends/daemon/*.c daemon/proto.c"
 gcc $CFLAGS -fPIC -shared -Ilib $LIB_SOURCES \
 	-o "$W/libjoules.so.0" -Wl,-soname,libjoules.so.0 -Wl,--version-script=lib/libjoules.map \
-	-lpthread -ldl || exit 1
+	-lpthread -ldl -lm || exit 1
 # joulesd holds the library itself (it serves each sensor's domain, an internal).
 gcc $CFLAGS -Ilib daemon/joulesd.c daemon/access.c daemon/log.c daemon/metrics.c daemon/metrics_format.c \
 	daemon/page.c daemon/privdrop.c daemon/publish.c daemon/server.c $LIB_SOURCES -o "$W/joulesd" \
-	-lmicrohttpd -lpthread -ldl || exit 1
+	-lmicrohttpd -lpthread -ldl -lm || exit 1
 cp tests/daemon/jclient.py tests/daemon/daemontest.py tests/cli/clitest.py "$W/"
 chmod -R a+rX "$W"
 getent group joules >/dev/null || groupadd --system joules

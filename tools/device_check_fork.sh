@@ -13,7 +13,7 @@ mkdir -p "$B"
 CFLAGS="-std=c11 -O2 -g -D_GNU_SOURCE -fvisibility=hidden -Wall -Wextra -Iinclude"
 gcc $CFLAGS -fPIC -shared -Ilib -Idaemon lib/*.c lib/backends/*.c lib/backends/nvml/*.c \
 	lib/backends/daemon/*.c daemon/proto.c -o "$B/libjoules.so.0" \
-	-Wl,-soname,libjoules.so.0 -lpthread -ldl &&
+	-Wl,-soname,libjoules.so.0 -lpthread -ldl -lm &&
 	gcc $CFLAGS tools/fork_check.c -o "$B/fork_check" "$B/libjoules.so.0" \
 		-Wl,-rpath,"$PWD/$B" || exit 1
 nvidia-smi -L | tee "$OUT/fork_check.log"

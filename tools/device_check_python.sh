@@ -13,7 +13,7 @@ mkdir -p "$B"
 CFLAGS="-std=c11 -O2 -g -D_GNU_SOURCE -fvisibility=hidden -Wall -Wextra -Iinclude -Idaemon"
 gcc $CFLAGS -fPIC -shared -Ilib lib/*.c lib/backends/*.c lib/backends/nvml/*.c lib/backends/daemon/*.c \
 	daemon/proto.c -o "$B/libjoules.so.0" -Wl,-soname,libjoules.so.0 \
-	-Wl,--version-script=lib/libjoules.map -lpthread -ldl || exit 1
+	-Wl,--version-script=lib/libjoules.map -lpthread -ldl -lm || exit 1
 PY=python3
 [ -x /opt/torch/.venv/bin/python3 ] && PY=/opt/torch/.venv/bin/python3
 export JOULES_LIBRARY=$PWD/$B/libjoules.so.0 PYTHONPATH=$PWD/python

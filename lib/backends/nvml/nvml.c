@@ -233,6 +233,7 @@ static int nvml_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *out
 	}
 	out->raw = jl_est_read(&d->est, now, &unc);
 	unc += d->power_gap.unc_uj;
+	s->scale_ppm = jl_est_scale_ppm(&d->est);
 	bool gap = jl_gap_flag(&d->power_gap) | jl_gap_flag(&d->counter_gap);
 	pthread_mutex_unlock(&d->lock);
 	out->uncertainty_uj = clamp_u32(unc);

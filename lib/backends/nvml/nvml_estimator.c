@@ -2,6 +2,7 @@
 /* The GPU energy estimate: see nvml_estimator.h and docs/nvml.md. */
 #include "nvml_estimator.h"
 
+#include <math.h>
 #include <string.h>
 
 /* Relative error allowed to integrated power between counter steps. */
@@ -16,6 +17,21 @@
  * docs/validation.md, run 4). 1% still covers the samples' own bias (~0.3%).
  */
 #define PULL_MAX 0.01
+/*
+ * The gain's error (jl_est_scale_ppm, docs/nvml.md "Uncertainty"): before
+ * any calibration, the samples' own error against the counter; after, the
+ * pull, a share of the ratio's interval and a floor for what varies
+ * between calibrations (the samples' bias moving with the load).
+ */
+#define SCALE_UNCALIBRATED_PPM 20000u
+#define SCALE_RATIO_SHARE 0.5
+#define SCALE_FLOOR_PPM 1000u
+/*
+ * The pull returns the estimate to the counter over this many of the
+ * fit's spans (~12 s each): the level matters only in the long run, and
+ * every region measured meanwhile carries the pull as error.
+ */
+#define PULL_SPANS 4.0
 /* Extrapolate the last power sample over at most this long. */
 #define EXTRAPOLATE_MAX_NS 1000000000ull
 
@@ -60,6 +76,7 @@ static void restart(struct jl_gpu_est *e, uint64_t c_uj, uint64_t ig_uj)
 	e->est_uj = e->reported_uj = e->step_est_uj = c_uj;
 	e->est_ig_uj = ig_uj;
 	e->diff_uj = 0;
+	e->leveled = false;
 	e->n_steps = e->next_step = e->n_pending = 0;
 	if (e->hist) {
 		jl_history_clear(e->hist);
@@ -68,16 +85,67 @@ static void restart(struct jl_gpu_est *e, uint64_t c_uj, uint64_t ig_uj)
 }
 
 /*
- * The counter was c_uj where the power integral was ig_mid and the estimate
- * est_mid, each to ±phase_uj (the step's time is known to ± half the poll
- * gap): rebase the estimate at the newest integral with the old gain (it
- * never jumps) and keep the difference. Over the kept steps the counter's
- * energy / the power integral is the ratio to within the two ends' phase
- * energies / the span: the ratio moves only as far as needed to lie within
- * that (so a span of idle history cannot rescale a load by one step's
- * timing). The gain is the ratio plus a pull of difference / span, at most
- * PULL_MAX, that brings the estimate back to the counter over the next such
- * span: the estimate follows the counter in the long run.
+ * The counter against the power integral over the kept steps, by weighted
+ * least squares (each step weighted by 1 / its placement energy², so
+ * steps at a load edge, placed worst, count least): c = at + slope × (ig -
+ * ig of the oldest step). One step's difference to the estimate is noise
+ * of ± its placement energy (~P × 50 ms, tens of J at load); the fit over
+ * up to 128 steps averages it out. Returns false with fewer than 3 steps
+ * or no spread of the integral.
+ */
+struct fit {
+	double slope, slope_se, at_last; /* the fit's counter at the newest step */
+};
+
+static bool fit_steps(const struct jl_gpu_est *e, struct fit *f)
+{
+	if (e->n_steps < 3)
+		return false;
+	unsigned first = e->n_steps < JL_EST_STEPS ? 0 : e->next_step;
+	const struct jl_est_step *o = &e->steps[first];
+	double sw = 0, sx = 0, sy = 0;
+	for (unsigned k = 0; k < e->n_steps; k++) {
+		const struct jl_est_step *st = &e->steps[(first + k) % JL_EST_STEPS];
+		double ph = (double)st->phase_uj + 1e6, w = 1.0 / (ph * ph); /* + 1 J: never 0 */
+		sw += w;
+		sx += w * (double)(st->ig_uj - o->ig_uj);
+		sy += w * (double)(int64_t)(st->c_uj - o->c_uj);
+	}
+	double mx = sx / sw, my = sy / sw, sxx = 0, sxy = 0;
+	for (unsigned k = 0; k < e->n_steps; k++) {
+		const struct jl_est_step *st = &e->steps[(first + k) % JL_EST_STEPS];
+		double ph = (double)st->phase_uj + 1e6, w = 1.0 / (ph * ph);
+		double dx = (double)(st->ig_uj - o->ig_uj) - mx;
+		sxx += w * dx * dx;
+		sxy += w * dx * ((double)(int64_t)(st->c_uj - o->c_uj) - my);
+	}
+	if (sxx <= 0)
+		return false;
+	f->slope = sxy / sxx;
+	double ssr = 0;
+	for (unsigned k = 0; k < e->n_steps; k++) {
+		const struct jl_est_step *st = &e->steps[(first + k) % JL_EST_STEPS];
+		double ph = (double)st->phase_uj + 1e6, w = 1.0 / (ph * ph);
+		double x = (double)(st->ig_uj - o->ig_uj), y = (double)(int64_t)(st->c_uj - o->c_uj);
+		double r = y - (my + f->slope * (x - mx));
+		ssr += w * r * r;
+	}
+	f->slope_se = sqrt(ssr / (e->n_steps - 2) / sxx);
+	const struct jl_est_step *last = &e->steps[(first + e->n_steps - 1) % JL_EST_STEPS];
+	f->at_last = my + f->slope * ((double)(last->ig_uj - o->ig_uj) - mx);
+	return true;
+}
+
+/*
+ * The counter was c_uj where the power integral was ig_mid and the
+ * estimate est_mid, placed to ± phase_uj: keep the step, rebase the
+ * estimate at the newest integral with the old gain (it never jumps), and
+ * once the steps span CALIBRATE_MIN_NS set the gain to the fitted ratio
+ * (counter per unit of power integral) plus a pull of the change of (the
+ * fit's counter - the estimate, at the newest step) since the first fit,
+ * over PULL_SPANS times the integral the steps span, at most PULL_MAX: the
+ * estimate follows the counter in the long run, and the pull carries the
+ * fit's smoothed difference, not one step's noise.
  */
 static void calibrate(struct jl_gpu_est *e, uint64_t c_uj, uint64_t ig_mid, uint64_t est_mid,
 		      uint64_t phase_uj, uint64_t t_ns)
@@ -87,25 +155,33 @@ static void calibrate(struct jl_gpu_est *e, uint64_t c_uj, uint64_t ig_mid, uint
 	e->est_uj = estimate_at(e, e->ig.uj);
 	e->est_ig_uj = e->ig.uj;
 	e->phase_unc_uj = phase_uj;
-	struct jl_est_step *oldest = &e->steps[e->n_steps < JL_EST_STEPS ? 0 : e->next_step];
-	if (e->n_steps && t_ns - oldest->t_ns >= CALIBRATE_MIN_NS && ig_mid > oldest->ig_uj) {
-		double span = (double)(ig_mid - oldest->ig_uj);
-		double r = (double)(c_uj - oldest->c_uj) / span;
-		double u = (double)(phase_uj + oldest->phase_uj) / span;
-		if (r > 0.5 && r < 2.0) { /* else the power readings are not this counter's */
-			if (e->ratio < r - u)
-				e->ratio = r - u;
-			else if (e->ratio > r + u)
-				e->ratio = r + u;
-			double pull = (double)e->diff_uj / span;
-			pull = pull > PULL_MAX ? PULL_MAX : pull < -PULL_MAX ? -PULL_MAX : pull;
-			e->gain = e->ratio + pull;
-		}
-	}
 	e->steps[e->next_step] = (struct jl_est_step){c_uj, ig_mid, t_ns, phase_uj};
 	e->next_step = (e->next_step + 1) % JL_EST_STEPS;
 	if (e->n_steps < JL_EST_STEPS)
 		e->n_steps++;
+	const struct jl_est_step *oldest = &e->steps[e->n_steps < JL_EST_STEPS ? 0 : e->next_step];
+	struct fit f;
+	if (t_ns - oldest->t_ns < CALIBRATE_MIN_NS || ig_mid <= oldest->ig_uj || !fit_steps(e, &f))
+		return;
+	if (f.slope <= 0.5 || f.slope >= 2.0) /* the power readings are not this counter's */
+		return;
+	double span = (double)(ig_mid - oldest->ig_uj);
+	/* The fit's counter at this step, less the estimate there. */
+	double d = (double)(int64_t)(oldest->c_uj - c_uj) + f.at_last + (double)(int64_t)e->diff_uj;
+	/*
+	 * The difference when first fitted is where the estimate started (the
+	 * counter's phase then): levels matter to no difference of readings, so
+	 * the pull keeps the estimate there, not at the counter itself.
+	 */
+	if (!e->leveled)
+		e->level_uj = d;
+	e->leveled = true;
+	double pull = (d - e->level_uj) / (span * PULL_SPANS);
+	pull = pull > PULL_MAX ? PULL_MAX : pull < -PULL_MAX ? -PULL_MAX : pull;
+	e->ratio = f.slope;
+	e->ratio_u = f.slope_se;
+	e->gain = f.slope + pull;
+	e->calibrated = true;
 }
 
 /* Calibrate with the pending counter steps that the samples now cover. */
@@ -159,8 +235,9 @@ void jl_est_counter(struct jl_gpu_est *e, uint64_t mj, uint64_t now_ns)
 {
 	uint64_t ig_now = e->ig.uj, c_uj = mj * 1000u;
 	if (!e->polled) {
-		restart(e, c_uj, ig_now);
-		e->phase_unc_uj = e->ig.last_uw / 10u; /* the value can be a step (100 ms) old */
+		/* The value is up to one counter period old: half of one on average. */
+		restart(e, c_uj + energy_of(e->ig.last_uw, JL_EST_COUNTER_PERIOD_NS / 2u), ig_now);
+		e->phase_unc_uj = energy_of(e->ig.last_uw, JL_EST_COUNTER_PERIOD_NS / 2u);
 	} else if (mj < e->counter_mj) {
 		/* The caller reports the drop, so the core counts the reset. */
 		restart(e, c_uj, ig_now);
@@ -224,16 +301,17 @@ uint64_t jl_est_read(struct jl_gpu_est *e, uint64_t now_ns, uint64_t *unc)
 			unseen_uj = energy_of(top, span);
 		}
 	}
-	uint64_t est, u;
+	uint64_t est, u = 0;
 	if (!e->has_counter) {
-		est = ig_now;
-		u = ig_now / INTEGRATION_ERROR_DIV;
+		est = ig_now; /* its error is a scale: jl_est_scale_ppm() */
 	} else if (e->power == JL_EST_POWER_NONE) {
 		est = e->est_uj;
 		u = e->phase_unc_uj;
 	} else {
 		est = estimate_at(e, ig_now);
-		u = bound(e, est);
+		/* History: settled later, its error a scale (jl_est_scale_ppm) and the edges. */
+		if (e->power != JL_EST_POWER_HISTORY)
+			u = bound(e, est);
 	}
 	/* Never go back (rounding of a rebase, extrapolation): readings are monotonic. */
 	if (est < e->reported_uj) {
@@ -254,7 +332,19 @@ enum jl_history_lookup jl_est_at(const struct jl_gpu_est *e, uint64_t t_ns, uint
 	if (found != JL_HISTORY_FOUND)
 		return found;
 	*est = p.est_uj;
-	*unc = (e->has_counter ? bound(e, p.est_uj) : p.est_uj / INTEGRATION_ERROR_DIV) +
-	       jl_history_spread(e->hist, t_ns);
+	*unc = jl_history_spread(e->hist, t_ns);
 	return found;
+}
+
+uint32_t jl_est_scale_ppm(const struct jl_gpu_est *e)
+{
+	if (!e->has_counter)
+		return e->power == JL_EST_POWER_NONE ? 0 : 1000000u / INTEGRATION_ERROR_DIV;
+	if (e->power != JL_EST_POWER_HISTORY)
+		return 0; /* bound() holds it */
+	if (!e->calibrated)
+		return SCALE_UNCALIBRATED_PPM;
+	double pull = e->gain > e->ratio ? e->gain - e->ratio : e->ratio - e->gain;
+	double ppm = (pull + e->ratio_u * SCALE_RATIO_SHARE) * 1e6 + SCALE_FLOOR_PPM;
+	return ppm > 1e6 ? 1000000u : (uint32_t)ppm;
 }

@@ -64,6 +64,10 @@ struct jl_gpu_est {
 	struct jl_est_pending pending[JL_EST_PENDING];
 	unsigned n_pending;
 	uint64_t reported_uj; /* last value read: readings never go back */
+	bool calibrated;      /* the counter has calibrated the ratio at least once */
+	double ratio_u;       /* the fitted ratio's standard error at the last calibration */
+	double level_uj;      /* the fit's counter - the estimate, when first fitted */
+	bool leveled;         /* level_uj is set (since the last restart) */
 	bool polled;
 };
 
@@ -86,6 +90,11 @@ void jl_est_counter(struct jl_gpu_est *e, uint64_t mj, uint64_t now_ns);
  */
 uint64_t jl_est_read(struct jl_gpu_est *e, uint64_t now_ns, uint64_t *unc);
 
+/*
+ * The relative error of a difference of two estimates beyond their own
+ * uncertainties (the gain's), ppm: see docs/nvml.md, "Uncertainty".
+ */
+uint32_t jl_est_scale_ppm(const struct jl_gpu_est *e);
 /*
  * The estimate at t_ns from the history (POWER_HISTORY), with its bound:
  * JL_HISTORY_FOUND, or LATER (not covered yet) / EARLIER (too old).
