@@ -30,23 +30,25 @@ struct poll {
 	long long mono_b, mj;
 };
 
-static char *next_line(FILE *f, char *buf, size_t n)
+/* A trace, past its header line; exits when it cannot be opened. */
+static FILE *open_trace(const char *path)
 {
-	return fgets(buf, (int)n, f);
+	FILE *f = fopen(path, "r");
+	char header[256];
+	if (!f || !fgets(header, sizeof header, f)) {
+		perror(path);
+		exit(1);
+	}
+	return f;
 }
 
 static size_t load_samples(const char *path, struct sample **out)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
+	FILE *f = open_trace(path);
 	char line[256];
 	size_t n = 0, cap = 1024;
 	struct sample *s = malloc(cap * sizeof *s);
-	next_line(f, line, sizeof line); /* header */
-	while (next_line(f, line, sizeof line)) {
+	while (fgets(line, sizeof line, f)) {
 		if (n == cap)
 			s = realloc(s, (cap *= 2) * sizeof *s);
 		if (sscanf(line, "%lld,%lld,%lld,%lld", &s[n].fetched, &s[n].real, &s[n].ts_us,
@@ -60,16 +62,11 @@ static size_t load_samples(const char *path, struct sample **out)
 
 static size_t load_polls(const char *path, struct poll **out)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
+	FILE *f = open_trace(path);
 	char line[256];
 	size_t n = 0, cap = 1024;
 	struct poll *p = malloc(cap * sizeof *p);
-	next_line(f, line, sizeof line);
-	while (next_line(f, line, sizeof line)) {
+	while (fgets(line, sizeof line, f)) {
 		long long a, b, r, rc, mj;
 		if (sscanf(line, "%lld,%lld,%lld,%lld,%lld", &a, &b, &r, &rc, &mj) != 5 || rc)
 			continue;
