@@ -185,7 +185,15 @@ struct joules_sensor {
 struct joules_reading {
 	uint64_t energy_uj;      /* cumulative energy, extended to 64 bits */
 	uint64_t time_ns;        /* CLOCK_MONOTONIC when it was read */
-	uint32_t uncertainty_uj; /* half-width of the error of energy_uj */
+	/*
+	 * Half-width of the error this reading brings into a difference with
+	 * another reading of the sensor (its counter's resolution and refresh,
+	 * where a GPU's load edge falls in a power sample, what is not sampled
+	 * yet). A difference can err by more: an estimated sensor's scale and
+	 * noise over the span (a GPU's; docs/nvml.md, "Uncertainty"), which
+	 * the region API adds (joules_region_sensor.uncertainty_uj).
+	 */
+	uint32_t uncertainty_uj;
 	uint32_t resets;         /* counter resets seen so far */
 	int32_t status;          /* 0, or a negative enum joules_error */
 	uint32_t flags;          /* JOULES_READING_* */
@@ -477,7 +485,13 @@ enum joules_region_state {
  */
 struct joules_region_sensor {
 	uint64_t energy_uj;      /* energy in the region's active time, µJ */
-	uint64_t uncertainty_uj; /* half-width of a bound on energy_uj's error, µJ */
+	/*
+	 * Half-width of a bound on energy_uj's error, µJ: the ends' reading
+	 * uncertainties, the counter's refresh, and an estimated sensor's
+	 * error over the span. GPUs (NVML): calibrated to cover the energy
+	 * counter in 95% of regions (docs/nvml.md, "Uncertainty").
+	 */
+	uint64_t uncertainty_uj;
 	uint64_t covered_ns;     /* time the energy covers (the region's, unless partial) */
 	double mean_w;           /* energy_uj / covered_ns, W */
 	/*

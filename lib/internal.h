@@ -53,13 +53,6 @@ struct jl_sensor {
 	int unreadable; /* enum joules_error of an unreadable sensor, else 0 */
 	/* backend->sample() is called every this many µs by the sampler; 0: never. */
 	uint32_t sample_us;
-	/*
-	 * The relative error of a difference of this sensor's readings beyond
-	 * its two ends' own uncertainties, ppm: an estimate's scale error (a
-	 * GPU's calibrated gain, a power-only GPU's 5%); 0 for counters. Set by
-	 * the backend's read() on the caller's thread.
-	 */
-	uint32_t scale_ppm;
 	/* Unreadable: a short fix ("sysctl ...") offered when another source is chosen. */
 	char fix[128];
 	char error[JL_MSG_LEN]; /* message of the last failed read */

@@ -233,7 +233,6 @@ static int nvml_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *out
 	}
 	out->raw = jl_est_read(&d->est, now, &unc);
 	unc += d->power_gap.unc_uj;
-	s->scale_ppm = jl_est_scale_ppm(&d->est);
 	bool gap = jl_gap_flag(&d->power_gap) | jl_gap_flag(&d->counter_gap);
 	pthread_mutex_unlock(&d->lock);
 	out->uncertainty_uj = clamp_u32(unc);
@@ -270,6 +269,17 @@ static int nvml_settle(joules_ctx *ctx, struct jl_sensor *s, struct joules_readi
 	r->flags &= ~JOULES_READING_PROVISIONAL;
 	pthread_mutex_unlock(&d->lock);
 	return 0;
+}
+
+/* The error of b - a: their own, and the estimate's over the span between them. */
+static uint64_t nvml_span_bound(const struct jl_sensor *s, const struct joules_reading *a,
+				const struct joules_reading *b)
+{
+	struct gpu_data *d = s->data;
+	pthread_mutex_lock(&d->lock);
+	uint64_t u = jl_est_span_bound(&d->est, a->time_ns, b->time_ns, b->energy_uj - a->energy_uj);
+	pthread_mutex_unlock(&d->lock);
+	return u + a->uncertainty_uj + b->uncertainty_uj;
 }
 
 /* What this GPU can give: counter, power, both, or neither (then why). */
@@ -466,6 +476,7 @@ const struct jl_backend jl_backend_nvml = {
 	.read = nvml_read,
 	.sample = nvml_sample,
 	.settle = nvml_settle,
+	.span_bound = nvml_span_bound,
 	.release = nvml_release,
 	.shutdown = nvml_shutdown,
 	.release_forked = nvml_release_forked,
