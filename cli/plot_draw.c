@@ -19,6 +19,9 @@
 #define MARGIN_TOP 64
 #define MARGIN_BOTTOM 56
 #define FONT "sans-serif"
+/* The legend shrinks to fit the figure, down to these (px). */
+#define LEGEND_MIN_ROW 9
+#define LEGEND_MIN_FONT 6
 
 /* Tableau 10: distinct, and readable by most colour-blind readers. */
 static const double palette[][3] = {
@@ -295,43 +298,89 @@ static void amount(char *buf, size_t len, const char *fmt_small, double v, const
 		snprintf(buf, len, "%.3e %s", v, unit);
 }
 
+/* The swatch of series i: a filled box when stacked, else its line. */
+static void swatch(cairo_t *cr, const struct series *s, size_t i, double x, double y, double h)
+{
+	if (series_stacked(s)) {
+		colour(cr, i, 0.55);
+		cairo_rectangle(cr, x, y, 18, h);
+		cairo_fill(cr);
+		return;
+	}
+	static const double dash[] = {4, 2};
+	cairo_set_dash(cr, dash, s->total[0] ? 0 : 2, 0);
+	colour(cr, i, 1);
+	cairo_set_line_width(cr, 2);
+	cairo_move_to(cr, x, y + h / 2);
+	cairo_line_to(cr, x + 18, y + h / 2);
+	cairo_stroke(cr);
+	cairo_set_dash(cr, NULL, 0, 0);
+}
+
+/* Legend text at (x, y), shrunk from `size` until it fits `room` pixels. */
+static void fitted(cairo_t *cr, double x, double y, double size, double room, const char *raw)
+{
+	char s[512];
+	text_show(raw, s, sizeof s);
+	cairo_text_extents_t e;
+	cairo_set_font_size(cr, size);
+	cairo_text_extents(cr, s, &e);
+	if (e.x_advance > room && e.x_advance > 0)
+		size = fmax(LEGEND_MIN_FONT, size * room / e.x_advance);
+	text(cr, x, y, size, raw, 0);
+}
+
+/*
+ * The legend, inside the figure: each sensor by its short name (trace_label.h)
+ * and its energy, the rows shrunk to fit the height (down to a smallest
+ * size, then "+N more"), each text shrunk to fit the width. Sensors never
+ * measured come last, in grey, said so, without a swatch.
+ */
 static void legend(cairo_t *cr, const struct plot *p, const struct frame *f)
 {
 	const struct trace *tr = p->trace;
-	double x = f->x.px_hi + 20, y = f->y.px_hi + 8;
+	double x = f->x.px_hi + 20, y = f->y.px_hi + 8, room = p->width - (x + 26) - 6;
+	size_t entries = tr->n + (f->n_cols ? 1 : 0);
+	double row = fmin(22, (p->height - 8 - y) / (double)(entries ? entries : 1));
+	row = fmax(row, LEGEND_MIN_ROW);
+	size_t fit = (size_t)((p->height - 8 - y) / row), shown = 0;
+	double font = fmin(12, row * 0.6);
 	char buf[320];
-	cairo_set_font_size(cr, 12);
 	if (f->n_cols) {
 		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
 		cairo_set_line_width(cr, 2.5);
-		cairo_move_to(cr, x, y + 6);
-		cairo_line_to(cr, x + 18, y + 6);
+		cairo_move_to(cr, x, y + row * 0.3);
+		cairo_line_to(cr, x + 18, y + row * 0.3);
 		cairo_stroke(cr);
-		text(cr, x + 26, y + 10, 12, "total (stacked)", 0);
-		y += 22;
+		fitted(cr, x + 26, y + font * 0.85, font, room, "total (stacked)");
+		y += row;
+		shown++;
 	}
-	for (size_t i = 0; i < tr->n; i++, y += 22) {
-		const struct series *s = &tr->s[i];
-		if (series_stacked(s)) {
-			colour(cr, i, 0.55);
-			cairo_rectangle(cr, x, y, 18, 12);
-			cairo_fill(cr);
-		} else {
-			static const double dash[] = {4, 2};
-			cairo_set_dash(cr, dash, s->total[0] ? 0 : 2, 0);
-			colour(cr, i, 1);
-			cairo_set_line_width(cr, 2);
-			cairo_move_to(cr, x, y + 6);
-			cairo_line_to(cr, x + 18, y + 6);
-			cairo_stroke(cr);
-			cairo_set_dash(cr, NULL, 0, 0);
+	for (int never = 0; never < 2; never++) {
+		for (size_t i = 0; i < tr->n; i++) {
+			const struct series *s = &tr->s[i];
+			if ((s->measured == 0) != never)
+				continue;
+			if (shown + 1 == fit && shown + 1 < entries) {
+				snprintf(buf, sizeof buf, "+%zu more", entries - shown);
+				cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+				fitted(cr, x + 26, y + font * 0.85, font, room, buf);
+				return;
+			}
+			char energy[48];
+			if (never) {
+				cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+				snprintf(buf, sizeof buf, "%s: never measured", s->label);
+			} else {
+				swatch(cr, s, i, x, y, row * 0.6);
+				cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+				amount(energy, sizeof energy, "%.1f %s", s->joules, "J");
+				snprintf(buf, sizeof buf, "%s  %s", s->label, energy);
+			}
+			fitted(cr, x + 26, y + font * 0.85, font, room, buf);
+			y += row;
+			shown++;
 		}
-		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-		char id[256], energy[48];
-		text_show_cut(s->id, id, sizeof id, 40);
-		amount(energy, sizeof energy, "%.1f %s", s->joules, "J");
-		snprintf(buf, sizeof buf, "%s  %s", id, energy);
-		text(cr, x + 26, y + 10, 12, buf, 0);
 	}
 }
 
@@ -340,9 +389,12 @@ static void title(cairo_t *cr, const struct plot *p)
 	const struct trace *tr = p->trace;
 	char buf[200], span[48], total[48];
 	double stacked = 0;
-	for (size_t i = 0; i < tr->n; i++)
+	size_t never = 0;
+	for (size_t i = 0; i < tr->n; i++) {
 		if (series_stacked(&tr->s[i]))
 			stacked += tr->s[i].joules;
+		never += tr->s[i].measured == 0;
+	}
 	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
 	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
 	char shown[512];
@@ -350,8 +402,11 @@ static void title(cairo_t *cr, const struct plot *p)
 	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 	amount(span, sizeof span, "%.2f %s", 2 * (tr->t_max / 2 - tr->t_min / 2), "s");
 	amount(total, sizeof total, "%.2f %s", stacked, "J");
-	snprintf(buf, sizeof buf, "%zu sensors over %s; stacked total (cpu + dram + gpu) %s", tr->n,
-		 span, total);
+	char unmeasured[48] = "";
+	if (never)
+		snprintf(unmeasured, sizeof unmeasured, " (%zu never measured)", never);
+	snprintf(buf, sizeof buf, "%zu sensors%s over %s; stacked total (cpu + dram + gpu) %s",
+		 tr->n, unmeasured, span, total);
 	cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
 	text(cr, MARGIN_LEFT, 48, 12, buf, 0);
 }

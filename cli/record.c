@@ -3,19 +3,24 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "csv.h"
 #include "options.h"
-#include "sampler.h"
+#include "record_rows.h"
 #include "select.h"
 #include "spawn.h"
 #include "text.h"
+
+/* The library makes a reading final within 1 s whatever comes; a little more. */
+#define SETTLE_WAIT_NS 1200000000ull
 
 static const char usage[] =
 	"Usage: joules record -o FILE [OPTIONS] [--] COMMAND [ARGS...]\n"
@@ -23,26 +28,39 @@ static const char usage[] =
 	"\n"
 	"Record a power trace of every energy sensor while COMMAND runs, for S\n"
 	"seconds, or (with neither) until interrupted with Ctrl-C or SIGTERM.\n"
-	"Rows are flushed as they go (a sample's rows one interval later, once a\n"
-	"GPU's readings have settled), so an interrupted recording keeps all but\n"
-	"its last sample. 'joules plot FILE' draws the trace.\n"
+	"Rows are flushed as they go, once their readings are final (a GPU's\n"
+	"~20-60 ms later; at the end joules waits up to ~1 s for them), so an\n"
+	"interrupted recording keeps all but its last rows. 'joules plot FILE'\n"
+	"draws the trace.\n"
 	"\n"
 	"The trace is CSV (RFC 4180) with this header and columns:\n"
-	"  time_s,sensor,watts,joules,total\n"
-	"  time_s   seconds since the recording started, at the end of the sample\n"
+	"  " RECORD_HEADER "\n"
+	"  time_s   seconds since the recording started, at the end of the window\n"
 	"  sensor   the sensor's id ('joules list' names them all)\n"
-	"  watts    mean power over the interval that ends at time_s\n"
-	"  joules   energy since the recording started (cumulative)\n"
+	"  watts    mean power over the window: exactly its energy over window_s\n"
+	"  joules   the sensor's energy since the recording started (cumulative,\n"
+	"           never decreasing); empty until it first measured something\n"
 	"  total    the total this sensor adds to (cpu, dram, gpu, platform), or\n"
 	"           empty when it sits inside another sensor of the same total (a\n"
 	"           core inside its package) or belongs to none; summing the watts\n"
 	"           of the rows with the same total never counts a domain twice\n"
-	"One row per selected sensor per sample. A sample whose reading failed\n"
-	"gets empty watts and joules, and joules says why on stderr; the next good\n"
-	"reading spans the gap. After a counter reset only the interval holding it\n"
-	"has empty watts; the joules column stays empty from then on.\n"
+	"  window_s the window's length: it starts where the sensor's last row\n"
+	"           with watts ended (so a row after failed reads spans them)\n"
+	"  status   ok, or what happened, joined by '+': failed (the read failed:\n"
+	"           no watts), reset (the counter was reset: this window's energy\n"
+	"           is unknown and left out of joules), spans (the window reaches\n"
+	"           back across failed reads: their energy is in it), gap (power\n"
+	"           samples failed, integrated across), carried (a settled reading\n"
+	"           came lower than energy already written: the difference is\n"
+	"           taken from this window), lost (windows joules could not read)\n"
+	"  name, kind, device   the sensor's name ('gpu0 NVIDIA H200'), kind and\n"
+	"           device, as 'joules list' shows them\n"
+	"  note     why, for a status other than ok: written on the first row of\n"
+	"           a run of the same note, empty on the rows that repeat it\n"
+	"Rows come per sensor in time order, one per sample and sensor; a GPU's\n"
+	"trail the others'. A failure is also said once on stderr.\n"
 	"\n"
-	"Options:\n"
+"Options:\n"
 	"  -o, --output FILE   the trace (required); '-' for stdout. When the trace is\n"
 	"                      stdout ('-', /dev/stdout), COMMAND's own stdout goes to\n"
 	"                      joules's stderr, so that stdout holds the trace alone\n" SELECT_HELP
@@ -64,28 +82,12 @@ static const char usage[] =
 	"error names the file and the reason. 2 on a usage error.\n";
 
 struct recorder {
-	struct sampler smp;
-	const bool *selected;
+	struct record_rows rows;
 	const char *path;
 	FILE *f;
-	bool *warned; /* per sensor: its failure was reported */
-	bool *gap_noted; /* per sensor: a gap in its power samples was reported */
-	size_t clock;  /* the sensor whose reading times the rows */
-	int failed;    /* errno of a failed write, or 0 */
+	int failed; /* errno of a failed write, or 0 */
 	bool has_command;
 };
-
-static void warn_failed(struct recorder *rec, size_t i, double t)
-{
-	if (rec->warned[i] || !rec->smp.failed[i])
-		return;
-	rec->warned[i] = true;
-	fputs("joules record: ", stderr);
-	text_put(stderr, joules_sensor(rec->smp.ctx, i)->id);
-	fprintf(stderr, " failed at %.3f s: ", t);
-	text_put(stderr, rec->smp.reasons + i * JOULES_REASON_LEN);
-	fputs(" (its rows are empty until it reads again)\n", stderr);
-}
 
 /* 0 when every row so far is written out; else -1, said once. */
 static int flushed(struct recorder *rec)
@@ -106,77 +108,36 @@ static int flushed(struct recorder *rec)
 	return -1;
 }
 
-/*
- * The rows of the sample `b`, with the power since sample `a`; 0, or -1 when
- * the trace cannot be written. Nothing when b is no later than a.
- */
-static int write_rows(struct recorder *rec, const struct joules_reading *a,
-		      const struct joules_reading *b)
-{
-	const struct sampler *s = &rec->smp;
-	if (b[rec->clock].time_ns <= a[rec->clock].time_ns)
-		return 0;
-	errno = 0;
-	double t = (double)(b[rec->clock].time_ns - s->first[rec->clock].time_ns) / 1e9;
-	for (size_t i = 0; i < s->n; i++) {
-		if (!rec->selected[i])
-			continue;
-		const struct joules_sensor *js = joules_sensor(s->ctx, i);
-		int total = joules_total_of(s->ctx, (const uint8_t *)rec->selected, i);
-		uint64_t uj = 0;
-		double w = 0;
-		/*
-		 * Only the interval holding a reset is unknown: the ones after it
-		 * have watts again; the energy since the start stays unknown.
-		 * Inside a gap of power samples nothing is known yet: empty, not 0 W.
-		 */
-		bool in_gap = (b[i].flags & JOULES_READING_GAP) &&
-			      (b[i].flags & JOULES_READING_PROVISIONAL);
-		bool watts = !in_gap && sampler_watts(&a[i], &b[i], &w);
-		bool joules = !in_gap && joules_delta(&s->first[i], &b[i], &uj) == 0;
-		csv_number(rec->f, true, t);
-		fputc(',', rec->f);
-		csv_field(rec->f, js->id);
-		fputc(',', rec->f);
-		csv_number(rec->f, watts, w);
-		fputc(',', rec->f);
-		csv_number(rec->f, joules, (double)uj / 1e6);
-		fputc(',', rec->f);
-		csv_field(rec->f, total < 0 ? "" : joules_total_name(total));
-		fputc('\n', rec->f);
-		warn_failed(rec, i, t);
-		if ((b[i].flags & JOULES_READING_GAP) && !rec->gap_noted[i]) {
-			rec->gap_noted[i] = true;
-			fputs("joules record: ", stderr);
-			text_put(stderr, js->id);
-			fprintf(stderr, ": power samples failed before %.3f s (", t);
-			text_put(stderr, joules_sensor_error(s->ctx, i));
-			fputs("); integrated across the gap, rows go on\n", stderr);
-		}
-		if (a[i].status == 0 && b[i].status == 0 && a[i].resets != b[i].resets) {
-			fputs("joules record: ", stderr);
-			text_put(stderr, js->id);
-			fprintf(stderr, " at %.3f s: ", t);
-			text_put(stderr, s->reset_why + i * JOULES_REASON_LEN);
-			fputs("; later rows have watts again, and an empty joules column (the "
-			      "energy since the start is unknown)\n", stderr);
-		}
-	}
-	return flushed(rec);
-}
-
-/*
- * Rows trail by one sample: a GPU's newest reading is provisional until the
- * driver's samples covering it arrive, the one before has settled.
- */
+/* The rows of every window the library's sampler made final since the last tick. */
 static enum spawn_tick tick(void *arg)
 {
 	struct recorder *rec = arg;
-	sampler_tick(&rec->smp);
-	if (write_rows(rec, rec->smp.older, rec->smp.prev) == 0)
+	errno = 0;
+	record_rows_write(&rec->rows, UINT64_MAX);
+	if (flushed(rec) == 0)
 		return SPAWN_GO_ON;
 	/* No reader left (record -o - | head): the pipeline is over, as SIGPIPE would say. */
 	return rec->failed == EPIPE ? SPAWN_END_COMMAND : SPAWN_STOP_TICKS;
+}
+
+/*
+ * The end: one more sample now, then the rows up to it as they become
+ * final (a GPU's ~20-60 ms later), waiting at most SETTLE_WAIT_NS: the
+ * library makes a reading final within 1 s whatever comes.
+ */
+static void last_rows(struct recorder *rec)
+{
+	const struct timespec pause = {.tv_nsec = 5000000};
+	uint64_t end = spawn_now_ns();
+	joules_sample(rec->rows.ctx);
+	for (;;) {
+		errno = 0;
+		record_rows_write(&rec->rows, end);
+		if (record_rows_done(&rec->rows, end) || spawn_now_ns() - end > SETTLE_WAIT_NS)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	flushed(rec);
 }
 
 struct record_opts {
@@ -257,31 +218,44 @@ static bool is_stdout(FILE *f)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* Windows kept by the library per sensor: 2 s of them, so a slow write loses none. */
+static uint32_t trace_len(uint64_t interval_ns)
+{
+	uint64_t len = 2000000000u / (interval_ns ? interval_ns : 1);
+	return len < 64 ? 64 : len > 100000 ? 100000 : (uint32_t)len;
+}
+
 /* Record with the trace open; returns the exit status. */
 static int record(struct recorder *rec, const struct record_opts *o, char **cmd)
 {
+	joules_ctx *ctx = rec->rows.ctx;
 	errno = 0;
-	fputs("time_s,sensor,watts,joules,total\n", rec->f);
+	fputs(RECORD_HEADER "\n", rec->f);
 	if (flushed(rec) < 0)
 		return CLI_EXIT_FAILURE;
-	int rc, started = 1;
+	uint64_t us = o->interval_ns / 1000u;
+	int rc = joules_sampler_start(ctx, us > UINT32_MAX ? UINT32_MAX : (uint32_t)us,
+				      trace_len(o->interval_ns));
+	if (rc < 0) {
+		fprintf(stderr, "joules record: cannot start the sampler: %s\n",
+			*joules_last_error(ctx) ? joules_last_error(ctx) : joules_strerror(rc));
+		return CLI_EXIT_FAILURE;
+	}
+	int started = 1;
 	uint64_t wall;
 	/* The trace on stdout: COMMAND's stdout goes to stderr, to keep them apart. */
-	struct spawn_cfg cfg = {.interval_ns = o->interval_ns, .kill_after_ns = o->kill_after_ns,
+	struct spawn_cfg cfg = {.interval_ns = (uint64_t)joules_sampler_interval(ctx) * 1000u,
+				.kill_after_ns = o->kill_after_ns,
 				.stdout_to_stderr = is_stdout(rec->f), .tick = tick, .arg = rec};
-	sampler_start(&rec->smp);
 	if (cmd[0]) {
 		rc = spawn_run(cmd, &cfg, &started, &wall);
 	} else {
 		spawn_wait(o->duration_ns, &cfg);
 		rc = CLI_EXIT_OK; /* Ctrl-C is how an open-ended recording ends */
 	}
-	if (started && !rec->failed) {
-		sampler_tick(&rec->smp);
-		sampler_finish(&rec->smp); /* the last rows with final values */
-		if (write_rows(rec, rec->smp.older, rec->smp.prev) == 0)
-			write_rows(rec, rec->smp.prev, rec->smp.cur);
-	}
+	if (started && !rec->failed)
+		last_rows(rec);
+	joules_sampler_stop(ctx);
 	return rec->failed ? CLI_EXIT_FAILURE : rc;
 }
 
@@ -289,11 +263,9 @@ static int record_with(joules_ctx *ctx, const struct record_opts *o, char **cmd)
 {
 	size_t n = joules_sensor_count(ctx);
 	bool *selected = calloc(n ? n : 1, sizeof *selected);
-	struct recorder rec = {.path = o->output, .selected = selected, .has_command = cmd[0] != NULL};
+	struct recorder rec = {.path = o->output, .has_command = cmd[0] != NULL};
 	int rc = CLI_EXIT_FAILURE;
-	rec.warned = calloc(n ? n : 1, sizeof *rec.warned);
-	rec.gap_noted = calloc(n ? n : 1, sizeof *rec.gap_noted);
-	if (!selected || !rec.warned || !rec.gap_noted || sampler_init(&rec.smp, ctx) < 0) {
+	if (!selected) {
 		fputs("joules record: out of memory\n", stderr);
 		goto out;
 	}
@@ -301,16 +273,22 @@ static int record_with(joules_ctx *ctx, const struct record_opts *o, char **cmd)
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
-	while (rec.clock < n && !selected[rec.clock])
-		rec.clock++;
-	if (rec.clock == n) {
+	if (record_rows_init(&rec.rows, ctx, NULL, selected, 0) < 0) {
+		fputs("joules record: out of memory\n", stderr);
+		goto out;
+	}
+	size_t any = 0;
+	while (any < n && !selected[any])
+		any++;
+	if (any == n) {
 		fputs("joules record: no energy sensors to record (see 'joules list')\n", stderr);
 		goto out;
 	}
 	bool to_stdout = strcmp(o->output, "-") == 0;
-	rec.f = to_stdout ? stdout : option_output("record", o->output);
+	rec.f = rec.rows.f = to_stdout ? stdout : option_output("record", o->output);
 	if (!rec.f)
 		goto out;
+	rec.rows.start_ns = spawn_now_ns();
 	rc = record(&rec, o, cmd);
 	if (!to_stdout && fclose(rec.f) != 0 && !rec.failed) {
 		char path[1024];
@@ -319,9 +297,7 @@ static int record_with(joules_ctx *ctx, const struct record_opts *o, char **cmd)
 		rc = CLI_EXIT_FAILURE;
 	}
 out:
-	sampler_free(&rec.smp);
-	free(rec.warned);
-	free(rec.gap_noted);
+	record_rows_free(&rec.rows);
 	free(selected);
 	return rc;
 }
@@ -335,9 +311,6 @@ int cli_record(int argc, char **argv)
 	joules_ctx *ctx;
 	if (cli_open("record", &ctx) < 0)
 		return CLI_EXIT_FAILURE;
-	uint64_t most = sampler_max_interval_ns(ctx);
-	if (most && o.interval_ns > most)
-		o.interval_ns = most;
 	rc = record_with(ctx, &o, argv + optind);
 	joules_close(ctx);
 	return rc;

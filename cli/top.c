@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "sampler.h"
 #include "top_model.h"
 #include "top_text.h"
 #ifdef JOULES_HAVE_CURSES
@@ -403,7 +402,7 @@ int cli_top(int argc, char **argv)
 		fprintf(stderr, "joules top: cannot open the sensors: %s\n", joules_strerror(rc));
 		return CLI_EXIT_FAILURE;
 	}
-	t.max_interval_ns = sampler_max_interval_ns(t.ctx);
+	t.max_interval_ns = joules_max_interval_ns(t.ctx);
 	set_interval(&t, o.interval_ns);
 	size_t n = joules_sensor_count(t.ctx);
 	t.snap = calloc(n ? n : 1, sizeof *t.snap);

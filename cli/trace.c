@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "trace.h"
+#include "trace_label.h"
 #include "utf8.h"
 
-#define FIELDS 5
+#define FIELDS TRACE_MAX_FIELDS
 
 static void fail(struct trace_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -133,7 +134,7 @@ static int number(const char *s, const char *column, double *v, struct trace_err
 	errno = 0;
 	*v = strtod(s, &end);
 	if (end == s || *end || !*s) {
-		fail(err, "expected time_s,sensor,watts,joules[,total]: %s '%.*s' is not a number",
+		fail(err, "expected time_s,sensor,watts,joules,...: %s '%.*s' is not a number",
 		     column, quoted_len(s), s);
 		return -1;
 	}
@@ -182,7 +183,7 @@ static int grow_index(struct trace *tr)
 }
 
 static struct series *find_or_add(struct trace *tr, const char *id, const char *total,
-				  struct trace_error *err)
+				  const char *name, const char *kind, struct trace_error *err)
 {
 	if (grow_index(tr) < 0)
 		goto nomem;
@@ -203,9 +204,11 @@ static struct series *find_or_add(struct trace *tr, const char *id, const char *
 	}
 	struct series *s = &tr->s[tr->n];
 	*s = (struct series){.id = strdup(id), .total = strdup(total),
+			     .label = trace_label(id, name, kind),
 			     .bins = calloc(tr->n_bins, sizeof *s->bins)};
-	if (!s->id || !s->total || !s->bins) {
+	if (!s->id || !s->total || !s->label || !s->bins) {
 		free(s->id);
+		free(s->label);
 		free(s->total);
 		free(s->bins);
 		goto nomem;
@@ -314,27 +317,36 @@ static int add_sample(struct trace *tr, struct series *s, double t, double w,
 	return 0;
 }
 
+/* Field `col` of a row of k fields, "" when the row or the header lacks it. */
+static const char *column(char *f[FIELDS], int k, int col)
+{
+	return col >= 0 && col < k ? f[col] : "";
+}
+
 /* One data row; 0, or -1 with err set. */
 static int row(struct trace *tr, char *f[FIELDS], int k, struct trace_error *err)
 {
 	double t, w = NAN, j;
 	if (k < 4 || !f[1][0]) {
-		fail(err, "expected time_s,sensor,watts,joules[,total]: %s",
+		fail(err, "expected time_s,sensor,watts,joules,...: %s",
 		     k < 4 ? "too few fields" : "no sensor");
 		return -1;
 	}
 	if (number(f[0], "time_s", &t, err) < 0 || (*f[2] && number(f[2], "watts", &w, err) < 0) ||
 	    (*f[3] && number(f[3], "joules", &j, err) < 0))
 		return -1;
-	struct series *s = find_or_add(tr, f[1], k > 4 ? f[4] : "", err);
+	struct series *s = find_or_add(tr, f[1], column(f, k, tr->col_total),
+				       column(f, k, tr->col_name), column(f, k, tr->col_kind), err);
 	if (!s || add_sample(tr, s, t, w, err) < 0)
 		return -1;
 	if (*f[3])
 		s->joules = j;
+	if (*f[2])
+		s->measured++;
 	return 0;
 }
 
-static int header(char *line, struct trace_error *err)
+static int header(struct trace *tr, char *line, struct trace_error *err)
 {
 	char *f[FIELDS];
 	int k = split(line, f);
@@ -344,12 +356,22 @@ static int header(char *line, struct trace_error *err)
 			  "trace?)");
 		return -1;
 	}
+	for (int c = 4; c < k; c++) {
+		if (strcmp(f[c], "total") == 0)
+			tr->col_total = c;
+		else if (strcmp(f[c], "name") == 0)
+			tr->col_name = c;
+		else if (strcmp(f[c], "kind") == 0)
+			tr->col_kind = c;
+	}
 	return 0;
 }
 
 int trace_read(FILE *f, size_t bins, struct trace *tr, struct trace_error *err)
 {
-	*tr = (struct trace){.n_bins = bins < 2 ? 2 : bins};
+	/* Without a header naming it, a fifth column is the total, as traces had it. */
+	*tr = (struct trace){.n_bins = bins < 2 ? 2 : bins, .col_total = 4, .col_name = -1,
+			     .col_kind = -1};
 	*err = (struct trace_error){0};
 	char *line = NULL, *fields[FIELDS];
 	size_t cap = 0, len;
@@ -366,7 +388,7 @@ int trace_read(FILE *f, size_t bins, struct trace *tr, struct trace_error *err)
 		} else if (err->line == 1) {
 			if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
 				text += 3; /* a byte order mark, as some editors write */
-			rc = header(text, err);
+			rc = header(tr, text, err);
 		} else if (len == 0) {
 			continue;
 		} else {
@@ -395,6 +417,7 @@ void trace_free(struct trace *tr)
 {
 	for (size_t i = 0; i < tr->n; i++) {
 		free(tr->s[i].id);
+		free(tr->s[i].label);
 		free(tr->s[i].total);
 		free(tr->s[i].bins);
 	}

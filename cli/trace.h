@@ -27,6 +27,8 @@
 #define TRACE_MAX_SERIES 1024
 /* A longer line is not a trace row. */
 #define TRACE_MAX_LINE (1u << 20)
+/* Columns of a row at most (record writes 11; more are not a trace). */
+#define TRACE_MAX_FIELDS 16
 
 struct bin {
 	uint64_t n;    /* samples with a power */
@@ -37,9 +39,11 @@ struct bin {
 
 struct series {
 	char *id;
+	char *label;      /* short and readable: "GPU 0 H200", "package-0" (trace_label.h) */
 	char *total;      /* the total it adds to, "" if none */
 	struct bin *bins; /* trace.n_bins of them */
 	double joules;    /* the last cumulative energy seen */
+	uint64_t measured; /* rows with a power: 0 for a sensor never measured */
 };
 
 struct trace {
@@ -51,6 +55,8 @@ struct trace {
 	bool grid;           /* a first time was read: lo and hi hold */
 	double t_min, t_max; /* over every row */
 	size_t rows;
+	/* Where the optional columns are (from the header), or -1. */
+	int col_total, col_name, col_kind;
 };
 
 /* What went wrong reading a trace: the line (0 when none) and why. */
@@ -62,7 +68,11 @@ struct trace_error {
 /*
  * Read a trace from f into tr with `bins` bins per series (≥ 2). Returns 0,
  * or -1 with *err set (tr is then empty). Every line must be valid UTF-8;
- * times and powers finite numbers.
+ * times and powers finite numbers. The header names the columns: the
+ * first four are time_s,sensor,watts,joules; total, name and kind are
+ * found by name wherever they are (the five columns of older traces, or
+ * the eleven of 'joules record' now); others (window_s, status, note...)
+ * are not needed to draw. A row without watts is a failed sample.
  */
 int trace_read(FILE *f, size_t bins, struct trace *tr, struct trace_error *err);
 void trace_free(struct trace *tr);

@@ -10,7 +10,7 @@
  *
  * Build (Debian clang): clang -g -O1 -D_GNU_SOURCE
  *   -fsanitize=fuzzer,address,undefined -Iinclude -Ilib
- *   fuzz/fuzz_trace_csv.c cli/trace.c lib/utf8.c -lm
+ *   fuzz/fuzz_trace_csv.c cli/trace.c cli/trace_label.c lib/utf8.c -lm
  * Seeds: fuzz/corpus/trace_csv/.
  */
 #include <math.h>
@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../cli/trace.h"
+#include "../cli/trace_label.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,6 +43,8 @@ static void check(const struct trace *tr)
 			if (b->n && !(b->w_min <= b->w && b->w <= b->w_max))
 				abort();
 		}
+		if (!tr->s[i].label || strlen(tr->s[i].label) > TRACE_LABEL_MAX)
+			abort(); /* a legend name, and a short one */
 	}
 	if (samples != tr->rows)
 		abort();

@@ -15,7 +15,7 @@ targets=(sysfs_value perf_format trace_csv proto)
 declare -A sources=(
 	[sysfs_value]="lib/sysfs.c lib/error.c"
 	[perf_format]="lib/backends/perf_format.c"
-	[trace_csv]="cli/trace.c lib/utf8.c -lm"
+	[trace_csv]="cli/trace.c cli/trace_label.c lib/utf8.c -lm"
 	[proto]="-Idaemon daemon/proto.c"
 )
 cc=${CLANG:-clang}

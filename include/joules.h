@@ -185,7 +185,15 @@ struct joules_sensor {
 struct joules_reading {
 	uint64_t energy_uj;      /* cumulative energy, extended to 64 bits */
 	uint64_t time_ns;        /* CLOCK_MONOTONIC when it was read */
-	uint32_t uncertainty_uj; /* half-width of the error of energy_uj */
+	/*
+	 * Half-width of the error this reading brings into a difference with
+	 * another reading of the sensor (its counter's resolution and refresh,
+	 * where a GPU's load edge falls in a power sample, what is not sampled
+	 * yet). A difference can err by more: an estimated sensor's scale and
+	 * noise over the span (a GPU's; docs/nvml.md, "Uncertainty"), which
+	 * the region API adds (joules_region_sensor.uncertainty_uj).
+	 */
+	uint32_t uncertainty_uj;
 	uint32_t resets;         /* counter resets seen so far */
 	int32_t status;          /* 0, or a negative enum joules_error */
 	uint32_t flags;          /* JOULES_READING_* */
@@ -477,7 +485,13 @@ enum joules_region_state {
  */
 struct joules_region_sensor {
 	uint64_t energy_uj;      /* energy in the region's active time, µJ */
-	uint64_t uncertainty_uj; /* half-width of a bound on energy_uj's error, µJ */
+	/*
+	 * Half-width of a bound on energy_uj's error, µJ: the ends' reading
+	 * uncertainties, the counter's refresh, and an estimated sensor's
+	 * error over the span. GPUs (NVML): calibrated to cover the energy
+	 * counter in 95% of regions (docs/nvml.md, "Uncertainty").
+	 */
+	uint64_t uncertainty_uj;
 	uint64_t covered_ns;     /* time the energy covers (the region's, unless partial) */
 	double mean_w;           /* energy_uj / covered_ns, W */
 	/*
@@ -606,7 +620,32 @@ JOULES_API uint32_t joules_sampler_interval(const joules_ctx *ctx);
 /* Take one sample now, as the sampler thread does each interval. 0 or an error. */
 JOULES_API int joules_sample(joules_ctx *ctx);
 
-/* One window of a sensor's power trace. Fixed size (48 bytes). */
+/* joules_trace_point.flags */
+#define JOULES_TRACE_WRAPPED 0x1u /* the hardware counter wrapped in the window (added back) */
+/*
+ * Samples of an integrated sensor failed inside the window: its energy is
+ * integrated across them (JOULES_READING_GAP); joules_trace_reason() says why.
+ */
+#define JOULES_TRACE_GAP 0x4u
+/* The counter was reset in the window: its energy is unknown (status JOULES_ERR_RESET). */
+#define JOULES_TRACE_RESET 0x10u
+/*
+ * A settled reading came out below energy the trace had already given (a
+ * GPU's estimate refined between two settles): the trace never goes back,
+ * so this window's energy is lowered by the difference (to 0 at least) and
+ * what is left is taken from the next windows, each flagged so. The sum of
+ * a sensor's energy_uj never decreases; it may run ahead of the readings
+ * by that difference, within their uncertainty_uj.
+ */
+#define JOULES_TRACE_CARRIED 0x20u
+
+/*
+ * One window of a sensor's power trace. Fixed size (48 bytes). A window
+ * starts at the end of the last window with energy (status 0) and ends at
+ * time_ns; a failed reading gives a point with its status, no energy, and
+ * the window since the sensor's previous point, and the next good point
+ * spans it from the last good reading, so a counter's energy is kept.
+ */
 struct joules_trace_point {
 	/*
 	 * The sample that ended the window, counted from 1 per context: the
@@ -615,10 +654,14 @@ struct joules_trace_point {
 	uint64_t sample;
 	uint64_t time_ns;   /* end of the window, CLOCK_MONOTONIC */
 	uint64_t window_ns; /* its length */
-	uint64_t energy_uj; /* energy in it */
+	uint64_t energy_uj; /* energy in it (0 when status is not 0) */
 	double power_w;     /* energy_uj / window_ns, W */
-	int32_t status;     /* 0, or the error of a reading at either end (no energy then) */
-	uint32_t flags;     /* JOULES_READING_WRAPPED: the counter wrapped in it */
+	/*
+	 * 0, or why the window has no energy: the reading's error (a failed
+	 * read), or JOULES_ERR_RESET (JOULES_TRACE_RESET).
+	 */
+	int32_t status;
+	uint32_t flags; /* JOULES_TRACE_* */
 };
 
 /*
@@ -629,6 +672,25 @@ struct joules_trace_point {
  */
 JOULES_API int joules_trace(joules_ctx *ctx, size_t sensor, uint64_t after_ns,
 			    struct joules_trace_point *out, size_t n);
+
+/*
+ * The library's message behind sensor `sensor`'s trace point of sample
+ * `sample` (its status, JOULES_TRACE_RESET or _GAP: the file or call, why,
+ * the fix), copied into buf (len bytes, cut to fit) under the context's
+ * lock, as the sampler thread took it with the reading. "" when the point
+ * had none or its message is no longer kept (the last few runs of one
+ * message per sensor are). 0, JOULES_ERR_NO_SENSOR or JOULES_ERR_INVALID.
+ */
+JOULES_API int joules_trace_reason(joules_ctx *ctx, size_t sensor, uint64_t sample, char *buf,
+				   size_t len);
+
+/*
+ * The longest interval between readings that still sees every wrap of the
+ * readable sensors (half the shortest wrap period), ns; 0 when none wraps.
+ * joules_sampler_start() shortens its interval to it; a caller that reads
+ * on its own schedule should too.
+ */
+JOULES_API uint64_t joules_max_interval_ns(const joules_ctx *ctx);
 
 /* ---- Idle baseline ---- */
 

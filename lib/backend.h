@@ -80,6 +80,14 @@ struct jl_backend {
 	 * thread beyond what read() may do.
 	 */
 	int (*settle)(joules_ctx *ctx, struct jl_sensor *s, struct joules_reading *r);
+	/*
+	 * Optional: the half-width of the error of b - a, two final readings
+	 * of this sensor in one reset epoch, for a sensor whose difference
+	 * errs by more than its two ends' own uncertainties (an estimate's
+	 * scale, noise that grows with the span). Without it: a's + b's.
+	 */
+	uint64_t (*span_bound)(const struct jl_sensor *s, const struct joules_reading *a,
+			       const struct joules_reading *b);
 	/* Free a sensor's data (optional; the core closes s->fd). */
 	void (*release)(struct jl_sensor *s);
 	/* Release what priv holds (optional); the core frees priv itself. */

@@ -95,6 +95,20 @@ static bool step_fraction(const struct jl_history *h, unsigned k, uint64_t t_ns,
 	return true;
 }
 
+uint64_t jl_history_peak_uw(const struct jl_history *h, uint64_t t0_ns, uint64_t t1_ns)
+{
+	if (h->n < 2 || t0_ns < nth(h, 0)->t_ns)
+		return 0;
+	double peak = 0;
+	for (unsigned k = find(h, t0_ns); k < h->n; k++) {
+		if (k > 0 && rate(h, k) > peak)
+			peak = rate(h, k);
+		if (nth(h, k)->t_ns >= t1_ns)
+			break;
+	}
+	return (uint64_t)peak; /* µJ/s = µW */
+}
+
 enum jl_history_lookup jl_history_at(const struct jl_history *h, uint64_t t_ns,
 				     struct jl_history_point *out)
 {

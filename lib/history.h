@@ -57,5 +57,10 @@ enum jl_history_lookup jl_history_at(const struct jl_history *h, uint64_t t_ns,
  * 0 in steady state; ~P x 10 ms across a load edge.
  */
 uint64_t jl_history_spread(const struct jl_history *h, uint64_t t_ns);
+/*
+ * The highest power (µW) of the windows that overlap [t0_ns, t1_ns]; 0 when
+ * the history does not reach back to t0_ns.
+ */
+uint64_t jl_history_peak_uw(const struct jl_history *h, uint64_t t0_ns, uint64_t t1_ns);
 
 #endif

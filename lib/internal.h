@@ -64,13 +64,6 @@ struct jl_sensor {
 	 * its next interval; 0: never hurried.
 	 */
 	uint32_t settle_delay_us;
-	/*
-	 * The relative error of a difference of this sensor's readings beyond
-	 * its two ends' own uncertainties, ppm: an estimate's scale error (a
-	 * GPU's calibrated gain, a power-only GPU's 5%); 0 for counters. Set by
-	 * the backend's read() on the caller's thread.
-	 */
-	uint32_t scale_ppm;
 	/* Unreadable: a short fix ("sysctl ...") offered when another source is chosen. */
 	char fix[128];
 	char error[JL_MSG_LEN]; /* message of the last failed read */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backend.h"
 #include "region.h"
 #include "sampler.h"
 
@@ -274,7 +275,8 @@ static void sensor_result(joules_ctx *ctx, const struct jl_regions *R, struct jl
 		}
 		o->energy_uj += b->energy_uj - a->energy_uj;
 		o->covered_ns += b->time_ns - a->time_ns;
-		unc += (uint64_t)a->uncertainty_uj + b->uncertainty_uj;
+		unc += s->backend->span_bound ? s->backend->span_bound(s, a, b)
+					      : (uint64_t)a->uncertainty_uj + b->uncertainty_uj;
 		spans++;
 	}
 	if (reset) {
@@ -348,8 +350,7 @@ static void sensor_result(joules_ctx *ctx, const struct jl_regions *R, struct jl
 	o->peak_w = t->peaked && t->peak_w > o->mean_w ? t->peak_w : o->mean_w;
 	if (t->peaked)
 		o->flags |= JOULES_REGION_PEAK_SAMPLED;
-	o->uncertainty_uj = unc + spans * counter_bound(s, t, o->peak_w) +
-			    (uint64_t)((double)o->energy_uj * s->scale_ppm / 1e6 + 0.5);
+	o->uncertainty_uj = unc + spans * counter_bound(s, t, o->peak_w);
 	const struct joules_baseline *idle = R->baseline ? &R->baseline[i] : NULL;
 	if (idle && idle->error == 0) {
 		double us = (double)o->covered_ns / 1e3;

@@ -22,16 +22,37 @@
 
 /* Readings of one sensor waiting to be final: > 60 ms at 1 ms ticks. */
 #define JL_PENDING_LEN 128
+/* Messages kept per sensor for joules_trace_reason(): the last few troubles. */
+#define JL_REASONS 4
+
+/* The library's message behind the samples first..last of one sensor. */
+struct jl_reason {
+	uint64_t first, last;
+	char text[JOULES_REASON_LEN];
+};
 
 /* Per sensor: the sample stream. */
 struct jl_stream {
 	struct joules_reading pending[JL_PENDING_LEN];
 	uint64_t pending_sample[JL_PENDING_LEN]; /* the sample each was taken in */
 	unsigned head, count;
-	struct joules_reading last; /* the last final reading that left the queue */
+	struct joules_reading last; /* the last good final reading that left the queue */
 	bool has_last;
+	/*
+	 * The energy the trace has given so far in this reset epoch: never less
+	 * than last.energy_uj, more when a settled reading came lower than one
+	 * before it (the difference is carried forward, never taken back).
+	 */
+	uint64_t high_uj;
+	uint64_t prev_ns; /* the last final reading that left the queue, good or failed */
+	bool has_prev;
 	struct joules_trace_point *trace; /* trace_len points, a ring */
 	unsigned trace_next, trace_count;
+	/* Taken by each sample, under the lock: resets seen, and why readings failed. */
+	uint32_t seen_resets;
+	bool seen;
+	struct jl_reason reason[JL_REASONS]; /* a ring; reason_next is the oldest */
+	unsigned reason_next;
 };
 
 /* Per region and sensor. */
@@ -111,6 +132,13 @@ bool jl_settle_waiting(joules_ctx *ctx, size_t i, struct joules_reading *r);
 
 /* region_sampler.c: one sample of every sensor, under the lock. */
 void jl_sample_locked(joules_ctx *ctx, struct jl_regions *R);
+/*
+ * trace.c: the window that final reading r (of sample `sample`) closes,
+ * into st's trace ring of len points when it has one; then r becomes the
+ * stream's last reading when good. See struct joules_trace_point.
+ */
+void jl_trace_add(struct jl_stream *st, uint32_t len, const struct joules_reading *r,
+		  uint64_t sample);
 /* Move readings that became final out of every queue (trace, peaks). */
 void jl_drain_locked(joules_ctx *ctx, struct jl_regions *R);
 /* A reading taken while region g runs: failures, wraps, gaps. */

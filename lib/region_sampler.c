@@ -144,36 +144,41 @@ void jl_track_peak(joules_ctx *ctx, const struct jl_regions *R, struct jl_region
 
 /* ---- the stream of samples ---- */
 
-static void trace_add(struct jl_stream *st, uint32_t len, const struct joules_reading *r,
-		      uint64_t sample)
-{
-	if (!st->trace || !st->has_last || r->time_ns <= st->last.time_ns)
-		return;
-	struct joules_trace_point p = {.sample = sample,
-				       .time_ns = r->time_ns,
-				       .window_ns = r->time_ns - st->last.time_ns,
-				       .flags = r->flags & JOULES_READING_WRAPPED};
-	p.status = joules_delta(&st->last, r, &p.energy_uj);
-	if (p.status == 0)
-		p.power_w = (double)p.energy_uj / ((double)p.window_ns / 1e3);
-	else
-		p.energy_uj = 0;
-	st->trace[st->trace_next] = p;
-	st->trace_next = (st->trace_next + 1) % len;
-	if (st->trace_count < len)
-		st->trace_count++;
-}
-
 /* A reading of sensor i became final: the trace, then each region's peaks. */
 static void offer(joules_ctx *ctx, struct jl_regions *R, size_t i, const struct joules_reading *r,
 		  uint64_t sample)
 {
 	struct jl_stream *st = &R->stream[i];
-	trace_add(st, R->trace_len, r, sample);
-	st->last = *r;
-	st->has_last = true;
+	jl_trace_add(st, R->trace_len, r, sample);
 	for (size_t k = 0; k < R->n_region; k++)
 		jl_track_peak(ctx, R, &R->region[k], i, r);
+}
+
+/*
+ * Keep the library's message behind a failed, reset or gap reading of
+ * sample `sample` (the sampler writes the sensor's message, so it is
+ * copied here, under the lock): one entry per run of the same message.
+ */
+static void note_reason(joules_ctx *ctx, struct jl_stream *st, size_t i,
+			const struct joules_reading *r, uint64_t sample)
+{
+	bool reset = st->seen && r->status == 0 && r->resets != st->seen_resets;
+	if (r->status == 0) {
+		st->seen_resets = r->resets;
+		st->seen = true;
+	}
+	if (!r->status && !reset && !(r->flags & JOULES_READING_GAP))
+		return;
+	const char *msg = ctx->sensors[i].error;
+	struct jl_reason *newest = &st->reason[(st->reason_next + JL_REASONS - 1) % JL_REASONS];
+	if (newest->last + 1 == sample && strcmp(newest->text, msg) == 0) {
+		newest->last = sample;
+		return;
+	}
+	struct jl_reason *e = &st->reason[st->reason_next];
+	st->reason_next = (st->reason_next + 1) % JL_REASONS;
+	e->first = e->last = sample;
+	snprintf(e->text, sizeof e->text, "%s", msg);
 }
 
 void jl_drain_locked(joules_ctx *ctx, struct jl_regions *R)
@@ -205,6 +210,7 @@ void jl_sample_locked(joules_ctx *ctx, struct jl_regions *R)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct jl_stream *st = &R->stream[i];
+		note_reason(ctx, st, i, &R->tick[i], R->samples);
 		if (st->count == JL_PENDING_LEN) { /* never final: let the oldest go */
 			st->head = (st->head + 1) % JL_PENDING_LEN;
 			st->count--;
@@ -261,9 +267,10 @@ static void *sampler_main(void *arg)
 	return NULL;
 }
 
-/* The longest interval that still sees every wrap: half the shortest wrap period. */
-static uint64_t max_interval_ns(const joules_ctx *ctx)
+JOULES_API uint64_t joules_max_interval_ns(const joules_ctx *ctx)
 {
+	if (!ctx)
+		return 0;
 	uint64_t best = 0;
 	for (size_t i = 0; i < ctx->n_sensors; i++) {
 		/* An unreadable sensor is not followed (nor one refused as wrapping too fast). */
@@ -302,7 +309,7 @@ JOULES_API int joules_sampler_start(joules_ctx *ctx, uint32_t interval_us, uint3
 		interval = (uint64_t)(interval_us < JOULES_SAMPLER_MIN_US ? JOULES_SAMPLER_MIN_US
 									  : interval_us) *
 			   1000u;
-		uint64_t most = max_interval_ns(ctx);
+		uint64_t most = joules_max_interval_ns(ctx);
 		if (most && interval > most)
 			interval = most;
 	}
@@ -382,6 +389,7 @@ JOULES_API int joules_trace(joules_ctx *ctx, size_t sensor, uint64_t after_ns,
 		return 0;
 	size_t got = 0;
 	pthread_mutex_lock(&R->lock);
+	jl_drain_locked(ctx, R); /* what became final since the last sample */
 	const struct jl_stream *st = &R->stream[sensor];
 	unsigned len = R->trace_len, oldest = len ? (st->trace_next + len - st->trace_count) % len : 0;
 	for (unsigned k = 0; st->trace && k < st->trace_count && got < n; k++) {
@@ -391,4 +399,31 @@ JOULES_API int joules_trace(joules_ctx *ctx, size_t sensor, uint64_t after_ns,
 	}
 	pthread_mutex_unlock(&R->lock);
 	return (int)got;
+}
+
+JOULES_API int joules_trace_reason(joules_ctx *ctx, size_t sensor, uint64_t sample, char *buf,
+				   size_t len)
+{
+	if (!ctx || !buf || !len)
+		return JOULES_ERR_INVALID;
+	if (sensor >= ctx->n_sensors)
+		return JOULES_ERR_NO_SENSOR;
+	int r = jl_fork_check(ctx, "joules_trace_reason");
+	if (r < 0)
+		return r;
+	struct jl_regions *R = ctx->regions;
+	buf[0] = '\0';
+	if (!R)
+		return 0;
+	pthread_mutex_lock(&R->lock);
+	const struct jl_stream *st = &R->stream[sensor];
+	for (unsigned k = 0; k < JL_REASONS; k++) {
+		const struct jl_reason *e = &st->reason[k];
+		if (e->first && e->first <= sample && sample <= e->last) {
+			snprintf(buf, len, "%s", e->text);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&R->lock);
+	return 0;
 }

@@ -785,7 +785,8 @@ static void test_region_sampler_keeps_it_awake(void)
  * continuous (no reset, never below the one before) and, settled, exact
  * against the fake's energy within the bounds, which carry the resume's
  * cost. Spanning the hole with the first sample kept would read 400 W for
- * all of it (~+300 J here).
+ * all of it (~+300 J here). A region begun after the resume does not span
+ * it: its bound leaves the cost out.
  */
 static void test_read_after_a_long_sleep(void)
 {
@@ -822,8 +823,17 @@ static void test_read_after_a_long_sleep(void)
 	double tol = (double)a[0].uncertainty_uj + b[0].uncertainty_uj + want / 100 + 300.0 * 5000;
 	printf("# across the sleep: %" PRIu64 " µJ, expected %.0f ± %.0f\n", uj, want, tol);
 	CHECK(uj >= want - tol && uj <= want + tol);
-	CHECK(b[0].uncertainty_uj >= 400000u * 50u / 2u); /* the resume's cost is said */
+	uint32_t cost = 400000u * 50u; /* ±50 ms of the counter's moment at 400 W */
+	CHECK(b[0].uncertainty_uj >= cost); /* the resume's cost is said */
 	check_energy(&b[0], &c[0], 400000);
+	int id;
+	struct joules_region_sensor per[1];
+	CHECK_EQ_INT(joules_region_begin(ctx, "after", &id), 0);
+	sleep_ms(300);
+	CHECK_EQ_INT(joules_region_end(ctx, id, 1000, NULL, per, 1), 0);
+	printf("# a region after the resume: %" PRIu64 " µJ ± %" PRIu64 "\n", per[0].energy_uj,
+	       per[0].uncertainty_uj);
+	CHECK(per[0].uncertainty_uj < cost);
 	joules_close(ctx);
 }
 

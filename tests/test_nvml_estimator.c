@@ -84,7 +84,7 @@ static void free_est(struct jl_gpu_est *e)
 /*
  * Steady 100 W, unbiased samples: a region is right to the counter's
  * placement error (a pull of at most 1%), within its ends' bounds and the
- * gain's scale error.
+ * span's (the gain's scale, the samples' noise).
  */
 static void test_steady_load_tracks_the_energy(void)
 {
@@ -94,7 +94,7 @@ static void test_steady_load_tracks_the_energy(void)
 	uint64_t ua, a = jl_est_read(e, 4000 * MS, &ua);
 	drive(e, &l, 4000 * MS, 5000 * MS, 1000, 0);
 	uint64_t ub, b = jl_est_read(e, 5000 * MS, &ub);
-	uint64_t bound = ua + ub + (b - a) / 1000000u * jl_est_scale_ppm(e);
+	uint64_t bound = ua + ub + jl_est_span_bound(e, 4000 * MS, 5000 * MS, b - a);
 	printf("# 1 s region %llu µJ, true %llu, bound %llu\n", (unsigned long long)(b - a),
 	       (unsigned long long)(100 * W), (unsigned long long)bound);
 	CHECK(diff(b - a, 100 * W) <= bound);
@@ -132,6 +132,7 @@ static void test_no_counter_integrates_the_samples(void)
 	CHECK_EQ_U64(est, 49 * W);
 	CHECK_EQ_U64(unc, 0);
 	CHECK_EQ_U64(jl_est_scale_ppm(e), 50000);
+	CHECK_EQ_U64(jl_est_span_bound(e, 0, 1000 * MS, 49 * W), 49 * W / 20);
 	free_est(e);
 }
 

@@ -18,7 +18,6 @@ OUT_DIR/edges.json (readings with their marks) beside counter.csv and
 samples.csv; tools/nvml_replay.c and tools/edges_analyze.py do the rest on
 any machine. Asserts nothing.
 """
-import ctypes
 import json
 import subprocess
 import sys
@@ -26,45 +25,21 @@ import time
 
 import torch
 
+from device_joules import Joules, Reading
+
 LIB, TRACE, OUT = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
-class Reading(ctypes.Structure):
-    _fields_ = [("energy_uj", ctypes.c_uint64), ("time_ns", ctypes.c_uint64),
-                ("uncertainty_uj", ctypes.c_uint32), ("resets", ctypes.c_uint32),
-                ("status", ctypes.c_int32), ("flags", ctypes.c_uint32)]
+class GpuJoules(Joules):
+    """GPU 0's sensor index beside the context."""
 
-
-class Joules:
     def __init__(self, path):
-        self.lib = lib = ctypes.CDLL(path)
-        lib.joules_open.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p]
-        lib.joules_sensor_count.argtypes = [ctypes.c_void_p]
-        lib.joules_sensor_count.restype = ctypes.c_size_t
-        lib.joules_sensor.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-        lib.joules_sensor.restype = ctypes.c_void_p
-        lib.joules_read.argtypes = [ctypes.c_void_p, ctypes.POINTER(Reading), ctypes.c_size_t]
-        lib.joules_settle.argtypes = [ctypes.c_void_p, ctypes.POINTER(Reading), ctypes.c_size_t]
-        self.ctx = ctypes.c_void_p()
-        assert lib.joules_open(ctypes.byref(self.ctx), None) == 0
-        self.n = lib.joules_sensor_count(self.ctx)
-        ids = [ctypes.string_at(lib.joules_sensor(self.ctx, i)).decode() for i in range(self.n)]
-        self.idx = [i for i, s in enumerate(ids) if s.startswith("nvml:")][0]
-
-    def read(self):
-        snap = (Reading * self.n)()
-        self.lib.joules_read(self.ctx, snap, self.n)
-        return snap
-
-    def settle(self, snap):
-        for _ in range(400):
-            if self.lib.joules_settle(self.ctx, snap, self.n) == 0:
-                return
-            time.sleep(0.005)
+        super().__init__(path)
+        self.idx = [i for i, s in enumerate(self.ids) if s.startswith("nvml:")][0]
 
 
 def main():
-    j = Joules(LIB)
+    j = GpuJoules(LIB)
     procs = [subprocess.Popen([TRACE, "counter", f"{OUT}/counter.csv", "1000"]),
              subprocess.Popen([TRACE, "samples", f"{OUT}/samples.csv", "200000"])]
     loads = {"bf16": [torch.randn(8192, 8192, dtype=torch.bfloat16, device="cuda")

@@ -3,19 +3,18 @@
  * Replays a GPU's raw NVML traces (tools/nvml_trace: the driver's power
  * samples and the energy counter, as recorded on the GPU machine) through
  * libjoules' own estimator (lib/backends/nvml/nvml_estimator.c), polling
- * the counter every POLL_MS as the sampler would, and prints the settled
- * estimate at each queried moment. So the estimate, its edge model and its
- * uncertainty can be studied and tuned on any machine from one recording
- * (tools/edges_analyze.py):
+ * the counter every POLL_MS as the sampler would, and prints for each
+ * region asked for (a line "T0_NS T1_NS", in order of T1) its settled
+ * energy and its bound as a region gets them (the ends' uncertainties and
+ * jl_est_span_bound). So the estimate, its edge model and its uncertainty
+ * can be studied on any machine from one recording (tools/edges_analyze.py):
  *
- *   nvml_replay SAMPLES.csv COUNTER.csv POLL_MS [flat] < times_ns > out.csv
+ *   nvml_replay SAMPLES.csv COUNTER.csv POLL_MS [flat] < regions > out.csv
  *
  * `flat` takes the power as flat over each sample window, edges included
  * (the estimate before edges were taken as steps), for comparison.
- *
- * Output: t_ns,found,est_uj,unc_uj,scale_ppm,gain,ratio (found: 0 covered,
- * 1 not yet, 2 too old, as enum jl_history_lookup; scale_ppm: the gain's
- * error then, jl_est_scale_ppm). Asserts nothing.
+ * Output: t0_ns,t1_ns,found,energy_uj,bound_uj,gain (found: 1 when both
+ * ends were covered). Asserts nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,23 +30,25 @@ struct poll {
 	long long mono_b, mj;
 };
 
-static char *next_line(FILE *f, char *buf, size_t n)
+/* A trace, past its header line; exits when it cannot be opened. */
+static FILE *open_trace(const char *path)
 {
-	return fgets(buf, (int)n, f);
+	FILE *f = fopen(path, "r");
+	char header[256];
+	if (!f || !fgets(header, sizeof header, f)) {
+		perror(path);
+		exit(1);
+	}
+	return f;
 }
 
 static size_t load_samples(const char *path, struct sample **out)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
+	FILE *f = open_trace(path);
 	char line[256];
 	size_t n = 0, cap = 1024;
 	struct sample *s = malloc(cap * sizeof *s);
-	next_line(f, line, sizeof line); /* header */
-	while (next_line(f, line, sizeof line)) {
+	while (fgets(line, sizeof line, f)) {
 		if (n == cap)
 			s = realloc(s, (cap *= 2) * sizeof *s);
 		if (sscanf(line, "%lld,%lld,%lld,%lld", &s[n].fetched, &s[n].real, &s[n].ts_us,
@@ -61,16 +62,11 @@ static size_t load_samples(const char *path, struct sample **out)
 
 static size_t load_polls(const char *path, struct poll **out)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
+	FILE *f = open_trace(path);
 	char line[256];
 	size_t n = 0, cap = 1024;
 	struct poll *p = malloc(cap * sizeof *p);
-	next_line(f, line, sizeof line);
-	while (next_line(f, line, sizeof line)) {
+	while (fgets(line, sizeof line, f)) {
 		long long a, b, r, rc, mj;
 		if (sscanf(line, "%lld,%lld,%lld,%lld,%lld", &a, &b, &r, &rc, &mj) != 5 || rc)
 			continue;
@@ -94,8 +90,8 @@ int main(int argc, char **argv)
 	size_t ns = load_samples(argv[1], &s), np = load_polls(argv[2], &p);
 	long long poll_ns = atoll(argv[3]) * 1000000ll;
 	size_t nq = 0, cap = 1024;
-	long long *q = malloc(cap * sizeof *q);
-	while (scanf("%lld", &q[nq]) == 1)
+	long long(*q)[2] = malloc(cap * sizeof *q);
+	while (scanf("%lld %lld", &q[nq][0], &q[nq][1]) == 2)
 		if (++nq == cap)
 			q = realloc(q, (cap *= 2) * sizeof *q);
 
@@ -107,17 +103,20 @@ int main(int argc, char **argv)
 	long long next_poll = 0;
 	unsigned long long seen = 0;
 	bool first = true;
-	puts("t_ns,found,est_uj,unc_uj,scale_ppm,gain,ratio");
+	puts("t0_ns,t1_ns,found,energy_uj,bound_uj,gain");
 	while (k < nq) {
 		long long ts = i < ns ? s[i].fetched : -1, tp = j < np ? p[j].mono_b : -1;
-		/* Answer the queries whose moment is well covered by what came so far. */
+		/* Answer the regions whose end is well covered by what came so far. */
 		long long now = ts < 0 ? tp : tp < 0 ? ts : ts < tp ? ts : tp;
-		if (now < 0 || q[k] + 1500000000ll <= now) {
-			uint64_t est = 0, unc = 0;
-			int found = jl_est_at(&e, (uint64_t)q[k], &est, &unc);
-			printf("%lld,%d,%llu,%llu,%u,%.6f,%.6f\n", q[k], found,
-			       (unsigned long long)est, (unsigned long long)unc,
-			       jl_est_scale_ppm(&e), e.gain, e.ratio);
+		if (now < 0 || q[k][1] + 1500000000ll <= now) {
+			uint64_t e0 = 0, e1 = 0, u0 = 0, u1 = 0, bound = 0;
+			bool found = jl_est_at(&e, (uint64_t)q[k][0], &e0, &u0) == JL_HISTORY_FOUND &&
+				     jl_est_at(&e, (uint64_t)q[k][1], &e1, &u1) == JL_HISTORY_FOUND;
+			if (found)
+				bound = u0 + u1 +
+					jl_est_span_bound(&e, (uint64_t)q[k][0], (uint64_t)q[k][1], e1 - e0);
+			printf("%lld,%lld,%d,%llu,%llu,%.6f\n", q[k][0], q[k][1], found,
+			       (unsigned long long)(e1 - e0), (unsigned long long)bound, e.gain);
 			k++;
 			continue;
 		}

@@ -1,19 +1,25 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """`joules record`: a trace read back with the csv module, whose cumulative
-joules end exactly at what the command advanced; rows flushed as they go
-(an interrupted recording keeps them); a failing sensor gets empty rows and
-a message; an unwritable or full destination fails clearly."""
+joules end exactly at what the command advanced and pass tools/check_trace.py;
+rows flushed as they go (an interrupted recording keeps them); a failing
+sensor gets rows that say why, and a message; an unwritable or full
+destination fails clearly."""
 import csv
 import os
 import signal
 import subprocess
+import sys
 import time
 
 from clitest import FAKESYS, JOULES, WRAPPER, joules, main, test
 from runtest import ZONE, Tree, advance, scratch, script, wait_for
 
-HEADER = ["time_s", "sensor", "watts", "joules", "total"]
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+import check_trace  # noqa: E402
+
+HEADER = ["time_s", "sensor", "watts", "joules", "total", "window_s", "status", "name", "kind",
+          "device", "note"]
 INTEL_2S = {"rapl:package-0": "cpu", "rapl:core-0": "", "rapl:uncore-0": "", "rapl:dram-0": "dram",
             "rapl:package-1": "cpu", "rapl:core-1": "", "rapl:uncore-1": "", "rapl:dram-1": "dram"}
 
@@ -23,6 +29,8 @@ def read_trace(case, path):
         reader = csv.reader(f)
         rows = list(reader)
     case.eq(rows[0] if rows else None, HEADER, "header")
+    faults = check_trace.check(path)
+    case.eq(faults, [], "tools/check_trace.py finds no fault")
     return [dict(zip(HEADER, r)) for r in rows[1:]]
 
 
@@ -68,9 +76,13 @@ def trace_rows_per_sample_per_sensor_with_cumulative_joules(case):
     case.eq(series["rapl:package-0"][-1]["joules"], "0.600000", "package-0 ends at what was added")
     case.eq(series["rapl:dram-0"][-1]["joules"], "0.030000", "dram-0 too")
     case.eq(series["rapl:core-1"][-1]["joules"], "0.000000", "an idle sensor's rows: 0")
-    # The same time on every row of one sample, so a reader can stack them.
-    first = [r["time_s"] for r in rows[:len(series)]]
-    case.eq(len(set(first)), 1, "one time per sample")
+    # Each sensor's rows at its own readings: those of one sample within 10 ms.
+    for k in range(min(lengths)):
+        times = [float(rs[k]["time_s"]) for rs in series.values()]
+        case.check(max(times) - min(times) < 0.01, f"sample {k}: times {times}")
+    p0 = series["rapl:package-0"][0]
+    case.eq((p0["name"], p0["kind"], p0["device"]), ("package-0", "cpu-package", "socket 0"),
+            "the sensor's name, kind and device")
 
 
 @test
@@ -81,13 +93,13 @@ def watts_integrate_to_the_joules(case):
         joules("record", "-o", out, "-i", "20", "-e", "rapl:package-0", "--", *script(*steps),
                root=t.root)
         rows = read_trace(case, out)
-    prev_t, total = 0.0, 0.0
-    for r in rows:
-        t_ = float(r["time_s"])
-        total += float(r["watts"]) * (t_ - prev_t)
-        prev_t = t_
-    # Printed to 6 digits: the sum keeps a few µJ of rounding, not more.
-    case.check(abs(total - 0.25) < 1e-3, f"Σ watts × Δt = {total}, want 0.25 J")
+    total = sum(float(r["watts"]) * float(r["window_s"]) for r in rows)
+    # Watts printed to 6 digits: the sum keeps a few µJ of rounding, not more.
+    case.check(abs(total - 0.25) < 1e-5, f"Σ watts × window_s = {total}, want 0.25 J")
+    # Each window starts where the one before ended.
+    for a, b in zip(rows, rows[1:]):
+        start = float(b["time_s"]) - float(b["window_s"])
+        case.check(abs(start - float(a["time_s"])) < 2e-9, f"window at {b['time_s']} s")
 
 
 @test
@@ -114,15 +126,15 @@ def after_a_reset_only_its_interval_is_unknown(case):
                    *script(*steps), root=t.root)
         rows = read_trace(case, out)
     case.eq(p.returncode, 0, f"exit status; stderr {p.stderr}")
-    # Still before the command began (a slow start): not counting yet.
-    while rows and (rows[0]["joules"] == "" or float(rows[0]["joules"]) == 0
-                    or rows[0]["watts"] == ""):
-        rows = rows[1:]
     empty = [r for r in rows if r["watts"] == ""]
-    case.eq(len(empty), 1, f"one interval holds the reset: {empty}")
+    case.eq([r["status"] for r in empty], ["reset"], f"one interval holds the reset: {empty}")
+    case.has(empty[0]["note"] if empty else "", "went down from", "the row says why")
     case.check(rows[-1]["watts"] != "", f"rows after the reset have watts: {rows[-1]}")
-    case.eq(rows[-1]["joules"], "", "the energy since the start is unknown")
-    case.has(p.stderr, "rapl:package-0 at", "stderr names the sensor")
+    # What was measured outside the reset's interval: the 7 steps of 0.1 J,
+    # less any that fell in that interval with it (its energy is unknown).
+    j = float(rows[-1]["joules"] or "nan")
+    case.check(0.6 - 1e-9 <= j <= 0.7 + 1e-9, f"joules {j}: the reset's interval left out")
+    case.has(p.stderr, "rapl:package-0 was reset at", "stderr names the sensor")
     case.has(p.stderr, "went down from", "and what the counter did")
 
 
@@ -147,7 +159,7 @@ def a_range_too_small_to_poll_is_refused_not_polled(case):
 
 
 @test
-def a_sensor_that_vanishes_gets_empty_rows_and_a_message(case):
+def a_sensor_that_vanishes_gets_rows_with_the_reason_and_a_message(case):
     with Tree("intel-2s") as t, scratch() as d:
         out = os.path.join(d, "trace.csv")
         cmd = script(advance(t, ZONE["rapl:package-1"], 10000),
@@ -159,8 +171,12 @@ def a_sensor_that_vanishes_gets_empty_rows_and_a_message(case):
     case.has(p.stderr, "vanished", "and why")
     gone = by_sensor(rows).get("rapl:package-1", [])
     case.check(gone and gone[0]["watts"] != "", "read before it went")
-    case.check(gone and gone[-1]["watts"] == "" and gone[-1]["joules"] == "",
-               f"empty after, never 0: {gone[-1:]}")
+    failed = [r for r in gone if r["watts"] == ""]
+    case.check(failed and all(r["status"] == "failed" for r in failed),
+               f"rows without watts say failed: {failed[:2]}")
+    case.has(failed[0]["note"] if failed else "", "vanished", "the first says why")
+    case.check(gone and gone[-1]["watts"] == "" and gone[-1]["joules"] == "0.010000",
+               f"the energy measured is kept: {gone[-1:]}")
 
 
 @test
@@ -201,7 +217,8 @@ def interrupted(case, t, out, cmd, sig, want):
         text = f.read()
     case.check(text.endswith("\n"), "ends on a whole row")
     rows = read_trace(case, out)
-    case.check(len(rows) > 8 and all(len(r) == 5 for r in rows), f"rows kept: {len(rows)}")
+    case.check(len(rows) > 8 and all(len(r) == len(HEADER) for r in rows),
+               f"rows kept: {len(rows)}")
 
 
 @test
@@ -223,7 +240,7 @@ def usage_errors_and_help(case):
         case.has(p.stderr, part, f"{args} message")
     p = joules("record", "--help")
     case.eq(p.returncode, 0, "--help")
-    for part in ("time_s,sensor,watts,joules,total", "cumulative", "-i, --interval",
+    for part in (",".join(HEADER), "cumulative", "window_s", "spans", "-i, --interval",
                  "--duration S", "-e, --sensors", "flushed"):
         case.has(p.stdout, part, "--help")
 

@@ -137,8 +137,9 @@ def record_quotes_ids_with_commas_and_quotes_and_plot_reads_them(case):
         csvp = joules("run", "--csv", "--", "true", root=t.root)
         plot = joules("plot", trace, "-o", os.path.join(d, "p.png"))
     case.check(len(rows) > 2, f"rows: {rows}")
-    case.eq({len(r) for r in rows}, {5}, "every row has 5 fields")
+    case.eq({len(r) for r in rows}, {11}, "every row has 11 fields")
     case.eq({r[1] for r in rows[1:]}, {"rapl:" + name}, "the id read back whole")
+    case.eq({r[7] for r in rows[1:]}, {name}, "the name too")
     report = list(csv.reader(io.StringIO(csvp.stderr)))
     case.eq(report[1][:2] if len(report) > 1 else None, ["rapl:" + name, name],
             "run --csv: id and name read back whole")

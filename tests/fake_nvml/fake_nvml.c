@@ -16,6 +16,8 @@
  *   samples_lag_ms I L      a sample is returned only L ms after its stamp
  *   keep_samples I N        the history holds the newest N samples (default
  *                           and at most 128, ~2.5 s at 20 ms, as the driver)
+ *   samples_pct I P         samples read P% of the true power (default 100),
+ *                           as a driver's may be off: the counter is right
  *   energy_mj I E           counter value when the GPU first counts
  *   reset I G               a new G restarts the counter from 0 (driver reset)
  *   lost I                  every call on GPU I returns NVML_ERROR_GPU_IS_LOST
@@ -76,7 +78,7 @@ struct nvmlDevice_st {
 	int counting;
 	uint64_t energy_uj, energy_ns, step_base_ns, shown_mj;
 	/* Power samples: the last window's end and the energy there; a ring. */
-	uint64_t sample_ms, lag_ms, sample_base_ns, sample_base_uj;
+	uint64_t sample_ms, lag_ms, sample_base_ns, sample_base_uj, samples_pct;
 	unsigned keep; /* samples the history holds */
 	struct { unsigned long long ts_us; unsigned mw; } samples[FAKE_SAMPLES];
 	unsigned n_samples, next_sample;
@@ -129,7 +131,8 @@ static void take_samples(struct nvmlDevice_st *g, uint64_t now)
 		uint64_t t = g->sample_base_ns + win;
 		uint64_t e = g->energy_uj - g->power_mw * (now - t) / 1000000u;
 		g->samples[g->next_sample].ts_us = (t + real_off) / 1000u;
-		g->samples[g->next_sample].mw = (unsigned)((e - g->sample_base_uj) * 1000000u / win);
+		g->samples[g->next_sample].mw =
+			(unsigned)((e - g->sample_base_uj) * 1000000u / win * g->samples_pct / 100u);
 		g->next_sample = (g->next_sample + 1) % FAKE_SAMPLES;
 		if (g->n_samples < FAKE_SAMPLES)
 			g->n_samples++;
@@ -151,7 +154,7 @@ static void advance(struct nvmlDevice_st *g, uint64_t now)
 		uint64_t real = clock_ns(CLOCK_REALTIME);
 		for (unsigned k = FAKE_SAMPLES / 2; k > 0; k--) {
 			g->samples[g->n_samples].ts_us = (real - (uint64_t)k * win) / 1000u;
-			g->samples[g->n_samples++].mw = (unsigned)g->power_mw;
+			g->samples[g->n_samples++].mw = (unsigned)(g->power_mw * g->samples_pct / 100u);
 		}
 		g->next_sample = g->n_samples;
 		return;
@@ -178,6 +181,7 @@ static void defaults(unsigned i, struct nvmlDevice_st *g)
 	g->power_mw = 100000;
 	g->step_ms = 100;
 	g->sample_ms = 20;
+	g->samples_pct = 100;
 	g->limit_mw = 700000;
 	g->mem_total = 80ull << 30;
 	g->mem_used = 1ull << 30;
@@ -232,6 +236,8 @@ static void apply(struct nvmlDevice_st *g, const char *key, const char *rest)
 		g->lag_ms = strtoull(rest, NULL, 10);
 	else if (!strcmp(key, "keep_samples"))
 		g->keep = (unsigned)strtoul(rest, NULL, 10);
+	else if (!strcmp(key, "samples_pct"))
+		g->samples_pct = strtoull(rest, NULL, 10);
 	else if (!strcmp(key, "energy_mj") && !g->counting)
 		g->energy_uj = strtoull(rest, NULL, 10) * 1000u;
 	else if (!strcmp(key, "reset"))

@@ -339,7 +339,6 @@ static int nvml_read(joules_ctx *ctx, struct jl_sensor *s, struct jl_sample *out
 	}
 	out->raw = jl_est_read(&d->est, now, &unc);
 	unc += d->power_gap.unc_uj + d->resume_unc_uj;
-	s->scale_ppm = jl_est_scale_ppm(&d->est);
 	bool gap = jl_gap_flag(&d->power_gap) | jl_gap_flag(&d->counter_gap);
 	pthread_mutex_unlock(&d->lock);
 	out->uncertainty_uj = clamp_u32(unc);
@@ -378,6 +377,31 @@ static int nvml_settle(joules_ctx *ctx, struct jl_sensor *s, struct joules_readi
 	r->flags &= ~JOULES_READING_PROVISIONAL;
 	pthread_mutex_unlock(&d->lock);
 	return 0;
+}
+
+/* A reading's own uncertainty less the last resume's cost, when it carries it. */
+static uint64_t without_resume(const struct gpu_data *d, const struct joules_reading *r)
+{
+	if (!d->resume_unc_uj || r->time_ns < d->resumed_ns)
+		return r->uncertainty_uj;
+	return r->uncertainty_uj > d->resume_unc_uj ? r->uncertainty_uj - d->resume_unc_uj : 0;
+}
+
+/*
+ * The error of b - a: their own, and the estimate's over the span between
+ * them. The last resume's cost, which readings after it carry, counts only
+ * when the span holds the resume.
+ */
+static uint64_t nvml_span_bound(const struct jl_sensor *s, const struct joules_reading *a,
+				const struct joules_reading *b)
+{
+	struct gpu_data *d = s->data;
+	pthread_mutex_lock(&d->lock);
+	uint64_t u = jl_est_span_bound(&d->est, a->time_ns, b->time_ns, b->energy_uj - a->energy_uj);
+	u += a->time_ns >= d->resumed_ns ? without_resume(d, a) + without_resume(d, b)
+					 : a->uncertainty_uj + b->uncertainty_uj;
+	pthread_mutex_unlock(&d->lock);
+	return u;
 }
 
 /* What this GPU can give: counter, power, both, or neither (then why). */
@@ -592,6 +616,7 @@ const struct jl_backend jl_backend_nvml = {
 	.sample = nvml_sample,
 	.wake = nvml_wake,
 	.settle = nvml_settle,
+	.span_bound = nvml_span_bound,
 	.release = nvml_release,
 	.shutdown = nvml_shutdown,
 	.release_forked = nvml_release_forked,

@@ -32,6 +32,18 @@
  * every region measured meanwhile carries the pull as error.
  */
 #define PULL_SPANS 4.0
+/*
+ * What the 20 ms samples and the counter disagree by over a span, beyond
+ * the gain (docs/nvml.md "Uncertainty", measured on the H100 2026-12-07:
+ * 0.1 s 1.3 J rms, 1 s 2.5 J, 8 s 4.9 J at up to 700 W): a part of the
+ * span's peak power × NOISE_EDGE_S and a random walk of the mean power ×
+ * NOISE_WALK_S per √s; the bound is twice their root sum of squares. An
+ * edge's spread (jl_history_spread) counts 1 / EDGE_SHARE_DIV: with edges
+ * taken as steps it is an outer limit, not the error seen.
+ */
+#define NOISE_EDGE_S 0.002
+#define NOISE_WALK_S 0.003
+#define EDGE_SHARE_DIV 2u
 /* Extrapolate the last power sample over at most this long. */
 #define EXTRAPOLATE_MAX_NS 1000000000ull
 
@@ -360,8 +372,21 @@ enum jl_history_lookup jl_est_at(const struct jl_gpu_est *e, uint64_t t_ns, uint
 	if (found != JL_HISTORY_FOUND)
 		return found;
 	*est = p.est_uj;
-	*unc = jl_history_spread(e->hist, t_ns);
+	*unc = jl_history_spread(e->hist, t_ns) / EDGE_SHARE_DIV;
 	return found;
+}
+
+uint64_t jl_est_span_bound(const struct jl_gpu_est *e, uint64_t t0_ns, uint64_t t1_ns,
+			   uint64_t energy_uj)
+{
+	double scale = (double)energy_uj * jl_est_scale_ppm(e) / 1e6;
+	if (e->power != JL_EST_POWER_HISTORY || !e->has_counter || t1_ns <= t0_ns)
+		return (uint64_t)(scale + 0.5);
+	double secs = (double)(t1_ns - t0_ns) / 1e9, mean_w = (double)energy_uj / 1e6 / secs;
+	uint64_t peak_uw = e->hist ? jl_history_peak_uw(e->hist, t0_ns, t1_ns) : 0;
+	double peak_w = peak_uw ? (double)peak_uw / 1e6 : mean_w;
+	double c = peak_w * NOISE_EDGE_S, r = mean_w * NOISE_WALK_S;
+	return (uint64_t)(scale + 2e6 * sqrt(c * c + r * r * secs) + 0.5);
 }
 
 uint32_t jl_est_scale_ppm(const struct jl_gpu_est *e)

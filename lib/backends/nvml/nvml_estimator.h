@@ -115,6 +115,13 @@ uint64_t jl_est_read(struct jl_gpu_est *e, uint64_t now_ns, uint64_t *unc);
  */
 uint32_t jl_est_scale_ppm(const struct jl_gpu_est *e);
 /*
+ * How far a difference of two final estimates, energy_uj over
+ * [t0_ns, t1_ns], may be off beyond its two ends' own uncertainties (the
+ * gain's scale, the samples' disagreement with the counter), µJ.
+ */
+uint64_t jl_est_span_bound(const struct jl_gpu_est *e, uint64_t t0_ns, uint64_t t1_ns,
+			   uint64_t energy_uj);
+/*
  * The estimate at t_ns from the history (POWER_HISTORY), with its bound:
  * JL_HISTORY_FOUND, or LATER (not covered yet) / EARLIER (too old).
  */

@@ -1,0 +1,16 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The GPU campaign (issues 14, 19, 20) in one call on the GPU machine, each
+# part into its own folder of $OUT (default ./device-out):
+#   cost/    tools/device_check_cost.sh: what an open context costs, idle and measuring
+#   record/  tools/device_record.sh: `joules record -i 20` of a load, checked
+#   edges/   tools/device_edges.sh: the raw data of GPU 0's region edges and
+#            uncertainty, analysed anywhere by tools/edges_analyze.py
+set -u
+OUT=${OUT:-$PWD/device-out}
+cd "$(dirname "$0")/.."
+for part in cost:device_check_cost.sh record:device_record.sh edges:device_edges.sh; do
+	mkdir -p "$OUT/${part%%:*}"
+	OUT=$OUT/${part%%:*} bash "tools/${part#*:}" > "$OUT/${part%%:*}.out" 2>&1
+	echo "== ${part#*:}: exit $?"; tail -15 "$OUT/${part%%:*}.out"
+done
