@@ -364,6 +364,16 @@ static int nvml_settle(joules_ctx *ctx, struct jl_sensor *s, struct joules_readi
 	enum jl_history_lookup found = r->resets == c->resets ? jl_est_at(&d->est, r->time_ns,
 									  &est, &unc)
 							      : JL_HISTORY_EARLIER;
+	struct jl_history_point last;
+	if (found == JL_HISTORY_LATER && d->lost && jl_history_last(d->est.hist, &last)) {
+		/*
+		 * Lost: no sample will cover it (the loss is seen at the next fetch,
+		 * up to 250 ms on): the energy is what the samples measured, the
+		 * unseen span left in its bound, not the power carried on.
+		 */
+		r->energy_uj = c->total_raw - c->last_raw + last.est_uj;
+		found = JL_HISTORY_EARLIER;
+	}
 	if (found == JL_HISTORY_LATER && jl_now_ns() - r->time_ns < SETTLE_GIVE_UP_NS) {
 		pthread_mutex_unlock(&d->lock);
 		return 1;
