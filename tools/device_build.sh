@@ -4,8 +4,11 @@
 # `plot` and the live view, and tools/nvml_trace into $B (default
 # build-device), json-c from .debs/ when its headers are missing
 # (tools/device_debs.sh). Sets J (the CLI), LIBJOULES and NVML_TRACE; on a
-# failed build shows the log's tail and exits.
+# failed build shows the log's tail and exits. With DEVICE_BUILT set (by
+# tools/device_campaign.sh, which builds once for its parts) only the
+# environment is set up: B, J, LIBJOULES, NVML_TRACE and CFLAGS come from it.
 . tools/device_debs.sh
+if [ -z "${DEVICE_BUILT:-}" ]; then
 pkg-config --exists json-c || { echo "json-c headers missing and no .debs/: cannot build"; exit 1; }
 B=${B:-build-device}
 mkdir -p "$B/lib" "$B/cli"
@@ -23,3 +26,4 @@ LIB_SOURCES="lib/*.c lib/backends/*.c lib/backends/nvml/*.c lib/backends/daemon/
 J=$B/cli/joules
 LIBJOULES=$PWD/$B/lib/libjoules.so
 NVML_TRACE=$PWD/$B/nvml_trace
+fi

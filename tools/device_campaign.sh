@@ -9,6 +9,11 @@
 set -u
 OUT=${OUT:-$PWD/device-out}
 cd "$(dirname "$0")/.."
+mkdir -p "$OUT"
+OUT_ALL=$OUT
+OUT=$OUT_ALL . tools/device_build.sh
+export B J LIBJOULES NVML_TRACE CFLAGS DEVICE_BUILT=1
+OUT=$OUT_ALL
 for part in cost:device_check_cost.sh record:device_record.sh edges:device_edges.sh; do
 	mkdir -p "$OUT/${part%%:*}"
 	SKIP_IDLE=1 OUT=$OUT/${part%%:*} bash "tools/${part#*:}" > "$OUT/${part%%:*}.out" 2>&1
