@@ -11,6 +11,6 @@ OUT=${OUT:-$PWD/device-out}
 cd "$(dirname "$0")/.."
 for part in cost:device_check_cost.sh record:device_record.sh edges:device_edges.sh; do
 	mkdir -p "$OUT/${part%%:*}"
-	OUT=$OUT/${part%%:*} bash "tools/${part#*:}" > "$OUT/${part%%:*}.out" 2>&1
+	SKIP_IDLE=1 OUT=$OUT/${part%%:*} bash "tools/${part#*:}" > "$OUT/${part%%:*}.out" 2>&1
 	echo "== ${part#*:}: exit $?"; tail -15 "$OUT/${part%%:*}.out"
 done
