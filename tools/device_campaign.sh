@@ -16,6 +16,6 @@ export B J LIBJOULES NVML_TRACE CFLAGS DEVICE_BUILT=1
 OUT=$OUT_ALL
 for part in cost:device_check_cost.sh record:device_record.sh edges:device_edges.sh; do
 	mkdir -p "$OUT/${part%%:*}"
-	SKIP_IDLE=1 OUT=$OUT/${part%%:*} bash "tools/${part#*:}" > "$OUT/${part%%:*}.out" 2>&1
+	SKIP_IDLE=1 EDGES_QUICK=${EDGES_QUICK:-} OUT=$OUT/${part%%:*} bash "tools/${part#*:}" > "$OUT/${part%%:*}.out" 2>&1
 	echo "== ${part#*:}: exit $?"; tail -15 "$OUT/${part%%:*}.out"
 done
