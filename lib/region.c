@@ -164,12 +164,13 @@ JOULES_API int joules_region_resume(joules_ctx *ctx, int region)
 	jl_regions_lock(ctx);
 	struct jl_region *g = region_of(R, region);
 	struct joules_reading *r = NULL;
+	/* Before the readings: the time active never starts after what they cover. */
+	uint64_t now = jl_now_ns();
 	if (g && !g->ended && g->paused) {
 		r = add_bound(ctx, g);
 		rc = r ? 0 : JOULES_ERR_NOMEM;
 	}
 	if (r) {
-		uint64_t now = jl_now_ns();
 		g->paused = false;
 		g->paused_ns += now - g->end_ns;
 		g->span_ns = now;
