@@ -44,7 +44,7 @@ extern char **environ;
 
 #define NO_NVML "/nonexistent/libnvidia-ml.so.1"
 #define LINGER_MS 2500                /* the sampler's 2 s linger, and a margin */
-#define MEASURE_MS 2000
+#define MEASURE_MS 5000
 #define REPEATS 5
 /* The fake's costs: the H200's, measured 2026-11-29 (issue 20). */
 #define FAKE_ENERGY_US 3200

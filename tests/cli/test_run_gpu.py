@@ -77,13 +77,15 @@ def record_rows_are_settled(case):
         check_energy(case, float(rows[-1]["joules"]), float(rows[-1]["time_s"]))
         # Every row's power agrees with its energy: they come from the same
         # settled readings.
-        prev_t, prev_j = 0.0, 0.0
+        # (A row's window is window_s long: the first one starts when the
+        # first reading was taken, not at 0.)
+        prev_j = 0.0
         for r in rows:
-            t, j, w = float(r["time_s"]), float(r["joules"]), float(r["watts"])
-            case.check(abs((j - prev_j) / (t - prev_t) - w) <= 0.01 * HIGH_W,
-                       f"row at {t} s: {w} W, but {j - prev_j} J in {t - prev_t} s")
+            t, j, w, dt = (float(r[k]) for k in ("time_s", "joules", "watts", "window_s"))
+            case.check(abs((j - prev_j) / dt - w) <= 0.01 * HIGH_W,
+                       f"row at {t} s: {w} W, but {j - prev_j} J in {dt} s")
             case.check(w <= HIGH_W * 1.05, f"row at {t} s: {w} W > {HIGH_W} W")
-            prev_t, prev_j = t, j
+            prev_j = j
 
 
 if __name__ == "__main__":
