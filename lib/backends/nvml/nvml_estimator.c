@@ -109,42 +109,50 @@ struct fit {
 	double slope, slope_se, at_last; /* the fit's counter at the newest step */
 };
 
+/* The k-th oldest kept step, and its weight in the fit. */
+static const struct jl_est_step *kept(const struct jl_gpu_est *e, unsigned k)
+{
+	unsigned first = e->n_steps < JL_EST_STEPS ? 0 : e->next_step;
+	return &e->steps[(first + k) % JL_EST_STEPS];
+}
+
+static double weight(const struct jl_est_step *st)
+{
+	double ph = (double)st->phase_uj + 1e6; /* + 1 J: never 0 */
+	return 1.0 / (ph * ph);
+}
+
 static bool fit_steps(const struct jl_gpu_est *e, struct fit *f)
 {
 	if (e->n_steps < 3)
 		return false;
-	unsigned first = e->n_steps < JL_EST_STEPS ? 0 : e->next_step;
-	const struct jl_est_step *o = &e->steps[first];
+	const struct jl_est_step *o = kept(e, 0);
 	double sw = 0, sx = 0, sy = 0;
 	for (unsigned k = 0; k < e->n_steps; k++) {
-		const struct jl_est_step *st = &e->steps[(first + k) % JL_EST_STEPS];
-		double ph = (double)st->phase_uj + 1e6, w = 1.0 / (ph * ph); /* + 1 J: never 0 */
-		sw += w;
-		sx += w * (double)(st->ig_uj - o->ig_uj);
-		sy += w * (double)(int64_t)(st->c_uj - o->c_uj);
+		const struct jl_est_step *st = kept(e, k);
+		sw += weight(st);
+		sx += weight(st) * (double)(st->ig_uj - o->ig_uj);
+		sy += weight(st) * (double)(int64_t)(st->c_uj - o->c_uj);
 	}
 	double mx = sx / sw, my = sy / sw, sxx = 0, sxy = 0;
 	for (unsigned k = 0; k < e->n_steps; k++) {
-		const struct jl_est_step *st = &e->steps[(first + k) % JL_EST_STEPS];
-		double ph = (double)st->phase_uj + 1e6, w = 1.0 / (ph * ph);
+		const struct jl_est_step *st = kept(e, k);
 		double dx = (double)(st->ig_uj - o->ig_uj) - mx;
-		sxx += w * dx * dx;
-		sxy += w * dx * ((double)(int64_t)(st->c_uj - o->c_uj) - my);
+		sxx += weight(st) * dx * dx;
+		sxy += weight(st) * dx * ((double)(int64_t)(st->c_uj - o->c_uj) - my);
 	}
 	if (sxx <= 0)
 		return false;
 	f->slope = sxy / sxx;
 	double ssr = 0;
 	for (unsigned k = 0; k < e->n_steps; k++) {
-		const struct jl_est_step *st = &e->steps[(first + k) % JL_EST_STEPS];
-		double ph = (double)st->phase_uj + 1e6, w = 1.0 / (ph * ph);
+		const struct jl_est_step *st = kept(e, k);
 		double x = (double)(st->ig_uj - o->ig_uj), y = (double)(int64_t)(st->c_uj - o->c_uj);
 		double r = y - (my + f->slope * (x - mx));
-		ssr += w * r * r;
+		ssr += weight(st) * r * r;
 	}
 	f->slope_se = sqrt(ssr / (e->n_steps - 2) / sxx);
-	const struct jl_est_step *last = &e->steps[(first + e->n_steps - 1) % JL_EST_STEPS];
-	f->at_last = my + f->slope * ((double)(last->ig_uj - o->ig_uj) - mx);
+	f->at_last = my + f->slope * ((double)(kept(e, e->n_steps - 1)->ig_uj - o->ig_uj) - mx);
 	return true;
 }
 
@@ -171,7 +179,7 @@ static void calibrate(struct jl_gpu_est *e, uint64_t c_uj, uint64_t ig_mid, uint
 	e->next_step = (e->next_step + 1) % JL_EST_STEPS;
 	if (e->n_steps < JL_EST_STEPS)
 		e->n_steps++;
-	const struct jl_est_step *oldest = &e->steps[e->n_steps < JL_EST_STEPS ? 0 : e->next_step];
+	const struct jl_est_step *oldest = kept(e, 0);
 	struct fit f;
 	if (t_ns - oldest->t_ns < CALIBRATE_MIN_NS || ig_mid <= oldest->ig_uj || !fit_steps(e, &f))
 		return;
