@@ -82,7 +82,8 @@ static size_t load_polls(const char *path, struct poll **out)
 int main(int argc, char **argv)
 {
 	if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "flat"))) {
-		fprintf(stderr, "usage: nvml_replay SAMPLES.csv COUNTER.csv POLL_MS [flat] < regions (\"T0_NS T1_NS\" lines)\n");
+		fprintf(stderr, "usage: nvml_replay SAMPLES.csv COUNTER.csv POLL_MS [flat]"
+				" < regions (lines \"T0_NS T1_NS\")\n");
 		return 2;
 	}
 	struct sample *s;
