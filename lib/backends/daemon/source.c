@@ -127,11 +127,17 @@ static struct jl_domain domain_of(const struct jld_sensor *m)
 	return dom;
 }
 
-static void fill_from_meta(struct jl_sensor *s, const struct jld_sensor *m)
+/*
+ * Through the page a sensor moves no more often than the daemon updates
+ * it (page_ns): that is its refresh here, not the counter's own.
+ */
+static void fill_from_meta(struct jl_sensor *s, const struct jld_sensor *m, uint64_t page_ns)
 {
+	uint64_t page_us = page_ns / 1000u;
 	snprintf(s->pub.source, sizeof s->pub.source, "%.15s", m->source);
 	s->pub.resolution_uj = m->resolution_uj;
-	s->pub.refresh_us = m->refresh_us;
+	s->pub.refresh_us = m->refresh_us > page_us ? m->refresh_us
+						    : (uint32_t)(page_us < UINT32_MAX ? page_us : UINT32_MAX);
 	s->pub.flags = JOULES_SENSOR_READABLE | JOULES_SENSOR_VIA_DAEMON |
 		       (m->flags & JOULES_SENSOR_INTEGRATED);
 	/* Extended by the daemon: a 64-bit count that never wraps here. */
@@ -158,7 +164,7 @@ static int offer(joules_ctx *ctx, struct daemon_state *d, uint32_t i)
 	memcpy(ds->id, id, sizeof ds->id);
 	s->data = ds;
 	s->cost_ns = cost_of(ctx, m);
-	fill_from_meta(s, m);
+	fill_from_meta(s, m, d->conn.interval_ns);
 	return 0;
 }
 
