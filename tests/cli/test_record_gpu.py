@@ -122,8 +122,9 @@ def power_samples_off_by_a_changing_factor_move_the_gain(case):
 @test
 def a_gpu_whose_samples_fail_then_come_back(case):
     # NVML_ERROR_TIMEOUT (10): skipped, the next good sample spans the gap.
+    # The samples are fetched every 250 ms while measuring: 0.6 s of failures hold two fetches.
     flaky = "fail nvmlDeviceGetSamples 0 10\nfail nvmlDeviceGetPowerUsage 0 10\n"
-    steps = [(0.4, config(300, 200)), (0.2, config(300, 200, flaky)), (0.4, config(300, 200))]
+    steps = [(0.4, config(300, 200)), (0.6, config(300, 200, flaky)), (0.4, config(300, 200))]
     with Tree() as tree, tempfile.TemporaryDirectory() as tmp:
         p, trace = record(tree, tmp, steps, "-i", "20")
         case.eq(p.returncode, 0, f"exit status; stderr: {p.stderr}")
