@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "joules.h"
+#include "measure.h"
 #include "report.h"
 
 extern char **environ;
@@ -60,14 +61,6 @@ static uint64_t clock_of(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t cpu_ns(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
-	       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
@@ -75,24 +68,12 @@ static void sleep_ms(long ms)
 		;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof *v, cmp);
-	return v[n / 2];
-}
-
 /* CPU share of one core (%) over ms of sleep. */
 static double share_while_sleeping(long ms)
 {
-	uint64_t c0 = cpu_ns(), t0 = clock_of(CLOCK_MONOTONIC);
+	uint64_t c0 = bench_cpu_ns(), t0 = clock_of(CLOCK_MONOTONIC);
 	sleep_ms(ms);
-	return 100.0 * (double)(cpu_ns() - c0) / (double)(clock_of(CLOCK_MONOTONIC) - t0);
+	return 100.0 * (double)(bench_cpu_ns() - c0) / (double)(clock_of(CLOCK_MONOTONIC) - t0);
 }
 
 typedef int (*init_fn)(void);
@@ -132,7 +113,7 @@ static double old_cadence(const char *library, int gpus)
 			samples(h, 0, last, &type, &n, buf);
 			s[i] = (double)(clock_of(CLOCK_THREAD_CPUTIME_ID) - c);
 		}
-		double me = median(e, N), ms = median(s, N);
+		double me = bench_median(e, N), ms = bench_median(s, N);
 		printf("  per call (CPU): energy counter %.0f µs, samples %.0f µs\n", me / 1e3,
 		       ms / 1e3);
 		pct = 100.0 * gpus * (OLD_ENERGY_HZ * me + OLD_SAMPLES_HZ * ms) / 1e9;
@@ -220,7 +201,7 @@ static void measure(const char *what, const char *library, int gpus, const char 
 		t[i] = open_to_first_reading(&seen);
 	}
 	snprintf(row, sizeof row, "joules_open() to first reading, %s", what);
-	bench_row(row, median(t, REPEATS), "ms", "the same without NVML", median(floor, REPEATS),
+	bench_row(row, bench_median(t, REPEATS), "ms", "the same without NVML", bench_median(floor, REPEATS),
 		  "");
 	if (seen != gpus)
 		printf("  (the context saw %d GPUs)\n", seen);
@@ -234,10 +215,10 @@ static void measure(const char *what, const char *library, int gpus, const char 
 	}
 	unsetenv("JOULES_SYSFS_ROOT");
 	snprintf(row, sizeof row, "joules run -- true, %s", what);
-	if (median(t, REPEATS) < 0)
+	if (bench_median(t, REPEATS) < 0)
 		bench_skip(row, "", "joules run failed");
 	else
-		bench_row(row, median(t, REPEATS), "ms", "spawning true", median(floor, REPEATS), "");
+		bench_row(row, bench_median(t, REPEATS), "ms", "spawning true", bench_median(floor, REPEATS), "");
 }
 
 /* The fake's config for n GPUs with the H200's call costs. */

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "joules.h"
+#include "measure.h"
 #include "report.h"
 
 typedef int (*init_fn)(void);
@@ -27,18 +28,6 @@ static double now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof *v, cmp);
-	return v[n / 2];
 }
 
 #define READS 5000
@@ -71,13 +60,13 @@ int main(void)
 		double a = now_us();
 		t[i] = now_us() - a;
 	}
-	double floor_us = median(t, READS);
+	double floor_us = bench_median(t, READS);
 	for (int i = 0; i < READS; i++) {
 		double a = now_us();
 		joules_read(ctx, r, n);
 		t[i] = now_us() - a;
 	}
-	double read_us = median(t, READS);
+	double read_us = bench_median(t, READS);
 
 	const char *file = getenv("JOULES_NVML_LIBRARY");
 	void *dl = dlopen(file && *file ? file : "libnvidia-ml.so.1", RTLD_NOW);
@@ -95,7 +84,7 @@ int main(void)
 			energy(h, &mj);
 			d[i] = now_us() - a;
 		}
-		direct_us = median(d, DIRECT);
+		direct_us = bench_median(d, DIRECT);
 		/* What the sampler pays every 20 ms: the samples newer than ~40 ms ago. */
 		static unsigned char buf[256][16];
 		struct timespec rt;
@@ -110,7 +99,7 @@ int main(void)
 			d[i] = now_us() - a;
 		}
 		if (samples)
-			samples_us = median(d, DIRECT);
+			samples_us = bench_median(d, DIRECT);
 	}
 	printf("nvml_boundary: %d GPU(s), %zu sensors\n", gpus, n);
 	printf("  floor (clock_gettime):            %10.3f us\n", floor_us);

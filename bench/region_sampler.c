@@ -24,6 +24,7 @@
 
 #include "fakesys.h"
 #include "joules.h"
+#include "measure.h"
 #include "report.h"
 
 #define SECONDS 2
@@ -33,14 +34,6 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t cpu_ns(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
-	       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
 }
 
 static void sleep_s(unsigned s)
@@ -54,11 +47,11 @@ static void sleep_s(unsigned s)
 static double share(void (*start)(void *, uint32_t), void (*stop)(void *), void *arg,
 		    uint32_t us)
 {
-	uint64_t c0 = cpu_ns(), t0 = now_ns();
+	uint64_t c0 = bench_cpu_ns(), t0 = now_ns();
 	start(arg, us);
 	sleep_s(SECONDS);
 	stop(arg);
-	return (double)(cpu_ns() - c0) / (double)(now_ns() - t0);
+	return (double)(bench_cpu_ns() - c0) / (double)(now_ns() - t0);
 }
 
 /* The floor: a thread that wakes every interval and does nothing. */

@@ -41,14 +41,14 @@ fi
 	{ [ "$SKIP" != plot ] || gcc $CFLAGS -Ilib $JOULESD_SOURCES $LIB_SOURCES \
 		-o "$B/daemon/joulesd" $MHD -lpthread -ldl -lm; } &&
 	gcc $CFLAGS -Itests/rig tests/rig/fakesys_tool.c $RIG -o "$B/tests/fakesys" &&
-	gcc $CFLAGS -Itests/rig bench/snapshot.c bench/alloc_count.c bench/report.c $RIG \
+	gcc $CFLAGS -Itests/rig bench/snapshot.c bench/alloc_count.c bench/report.c bench/measure.c $RIG \
 		-o "$B/bench/bench_snapshot" $LINK &&
-	gcc $CFLAGS -Itests/rig bench/daemon.c bench/daemon_load.c bench/report.c daemon/proto.c $RIG \
+	gcc $CFLAGS -Itests/rig bench/daemon.c bench/daemon_load.c bench/report.c bench/measure.c daemon/proto.c $RIG \
 		-o "$B/bench/bench_daemon" $LINK &&
-	gcc $CFLAGS -Itests/rig bench/region_sampler.c bench/report.c $RIG \
+	gcc $CFLAGS -Itests/rig bench/region_sampler.c bench/report.c bench/measure.c $RIG \
 		-o "$B/bench/bench_region_sampler" $LINK &&
-	gcc $CFLAGS bench/nvml_boundary.c bench/report.c -o "$B/bench/bench_nvml_boundary" $LINK &&
-	gcc $CFLAGS bench/gpu_cost.c bench/report.c -o "$B/bench/bench_gpu_cost" $LINK
+	gcc $CFLAGS bench/nvml_boundary.c bench/report.c bench/measure.c -o "$B/bench/bench_nvml_boundary" $LINK &&
+	gcc $CFLAGS bench/gpu_cost.c bench/report.c bench/measure.c -o "$B/bench/bench_gpu_cost" $LINK
 } > "$OUT/bench_build.log" 2>&1 || { tail -40 "$OUT/bench_build.log"; exit 1; }
 
 python3 bench/run --builddir "$B" --gpu --skip "$SKIP" --json "$OUT/bench.json" \

@@ -18,7 +18,7 @@ echo "== $(date -u +%FT%TZ) $(uname -r)"
 nvidia-smi -L
 mkdir -p build-device/bench
 . tools/device_build.sh
-gcc $CFLAGS bench/nvml_boundary.c bench/report.c -o "$B/bench/bench_nvml_boundary" \
+gcc $CFLAGS bench/nvml_boundary.c bench/report.c bench/measure.c -o "$B/bench/bench_nvml_boundary" \
 	-L"$B/lib" -ljoules -ldl -Wl,-rpath,"$PWD/$B/lib" >> "$OUT/build.log" 2>&1 ||
 	{ tail -20 "$OUT/build.log"; exit 1; }
 

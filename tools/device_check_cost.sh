@@ -21,7 +21,7 @@ nvidia-smi -L
 nvidia-smi --query-gpu=driver_version,power.draw,power.limit --format=csv,noheader
 . tools/device_build.sh
 mkdir -p "$B/bench"
-gcc $CFLAGS bench/gpu_cost.c bench/report.c -o "$B/bench/bench_gpu_cost" \
+gcc $CFLAGS bench/gpu_cost.c bench/report.c bench/measure.c -o "$B/bench/bench_gpu_cost" \
 	-L"$B/lib" -ljoules -ldl -Wl,-rpath,"$PWD/$B/lib" >> "$OUT/build.log" 2>&1 ||
 	{ tail -20 "$OUT/build.log"; exit 1; }
 echo "== bench/gpu_cost.c on the real NVML"
