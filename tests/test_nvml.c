@@ -19,6 +19,7 @@
 
 #include "harness.h"
 #include "joules.h"
+#include "nvml_api.h"
 
 static const char *fake_dir;
 static char config_path[256];
@@ -968,7 +969,57 @@ static void test_cli_json(void)
 	CHECK_EQ_INT(run_cli("--bogus 2>/dev/null", out, sizeof out), 2);
 }
 
+/*
+ * The fake itself: a config change that no call saw for a while is placed at
+ * its file's mtime, in the past; the samples it closes then must still be
+ * stamped at their windows' ends, in order (they were stamped up to the
+ * delay later, out of order, which under load put a 1000 W step 50 J off).
+ */
+static void test_fake_stamps_after_a_late_seen_change(void)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/libnvidia-ml.so.1", fake_dir);
+	config("power_mw 0 100000\nsample_ms 0 20\n");
+	void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	CHECK(lib != NULL);
+	if (!lib)
+		return;
+	nvmlReturn_t (*init)(void) = (nvmlReturn_t(*)(void))dlsym(lib, "nvmlInit_v2");
+	nvmlReturn_t (*handle)(unsigned, nvmlDevice_t *) =
+		(nvmlReturn_t(*)(unsigned, nvmlDevice_t *))dlsym(lib, "nvmlDeviceGetHandleByIndex_v2");
+	nvmlReturn_t (*samples)(nvmlDevice_t, int, unsigned long long, nvmlValueType_t *,
+				unsigned *, nvmlSample_t *) =
+		(nvmlReturn_t(*)(nvmlDevice_t, int, unsigned long long, nvmlValueType_t *, unsigned *,
+				 nvmlSample_t *))dlsym(lib, "nvmlDeviceGetSamples");
+	nvmlDevice_t g = NULL;
+	CHECK(init && handle && samples);
+	if (init && handle && samples && init() == NVML_SUCCESS && handle(0, &g) == NVML_SUCCESS) {
+		nvmlSample_t buf[200];
+		nvmlValueType_t type;
+		unsigned n = 200;
+		samples(g, NVML_TOTAL_POWER_SAMPLES, 0, &type, &n, buf); /* it counts from here */
+		sleep_ms(100); /* five windows that only the next call closes */
+		config("power_mw 0 1000000\nsample_ms 0 20\n");
+		sleep_ms(150); /* no call sees the change for 150 ms */
+		n = 200;
+		CHECK_EQ_INT(samples(g, NVML_TOTAL_POWER_SAMPLES, 0, &type, &n, buf), NVML_SUCCESS);
+		sleep_ms(200); /* the samples closed then are all due by now */
+		n = 200;
+		CHECK_EQ_INT(samples(g, NVML_TOTAL_POWER_SAMPLES, 0, &type, &n, buf), NVML_SUCCESS);
+		unsigned bad = 0;
+		for (unsigned i = 1; i < n && i < 200; i++)
+			if (buf[i].timeStamp <= buf[i - 1].timeStamp) {
+				printf("#   sample %u stamped %lld us after sample %u\n", i - 1,
+				       (long long)(buf[i - 1].timeStamp - buf[i].timeStamp), i);
+				bad++;
+			}
+		CHECK(n > 10 && bad == 0);
+	}
+	dlclose(lib);
+}
+
 static const struct test tests[] = {
+	TEST(test_fake_stamps_after_a_late_seen_change),
 	TEST(test_no_library),
 	TEST(test_one_gpu),
 	TEST(test_eight_gpus),

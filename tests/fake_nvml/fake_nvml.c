@@ -122,11 +122,23 @@ static uint64_t now_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+/*
+ * CLOCK_REALTIME less CLOCK_MONOTONIC, read back to back: a monotonic
+ * moment's wall-clock stamp. (`now` here may be a moment in the past, when
+ * a config's change is placed at its file's mtime: never take the offset
+ * from it.)
+ */
+static uint64_t real_offset(void)
+{
+	uint64_t mono = now_ns();
+	return clock_ns(CLOCK_REALTIME) - mono;
+}
+
 /* Close every sample window that ended by `now` (energy_uj is at `now`). */
 static void take_samples(struct nvmlDevice_st *g, uint64_t now)
 {
 	uint64_t win = (g->sample_ms ? g->sample_ms : 1) * 1000000u;
-	uint64_t real_off = clock_ns(CLOCK_REALTIME) - now;
+	uint64_t real_off = real_offset();
 	while (g->sample_base_ns + win <= now) {
 		uint64_t t = g->sample_base_ns + win;
 		uint64_t e = g->energy_uj - g->power_mw * (now - t) / 1000000u;
@@ -151,7 +163,7 @@ static void advance(struct nvmlDevice_st *g, uint64_t now)
 		g->sample_base_uj = g->energy_uj;
 		/* Like the driver, start with a history: half the ring, at this power. */
 		uint64_t win = (g->sample_ms ? g->sample_ms : 1) * 1000000u;
-		uint64_t real = clock_ns(CLOCK_REALTIME);
+		uint64_t real = now + real_offset();
 		for (unsigned k = FAKE_SAMPLES / 2; k > 0; k--) {
 			g->samples[g->n_samples].ts_us = (real - (uint64_t)k * win) / 1000u;
 			g->samples[g->n_samples++].mw = (unsigned)(g->power_mw * g->samples_pct / 100u);
