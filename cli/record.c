@@ -50,7 +50,7 @@ static const char usage[] =
 	"trail the others'. What happened to a window (a failed read, a reset, a\n"
 	"window spanning failed reads, ...) is said on stderr, once per run of the\n"
 	"same reason. With --wide it is in the status and note of six more columns\n"
-	"(and failures, resets and gaps on stderr too):\n"
+	"(failures, resets and a sensor's first gap on stderr too):\n"
 	"  window_s the window's length: it starts where the sensor's last row\n"
 	"           with watts ended (so a row after failed reads spans them)\n"
 	"  status   ok, or what happened, joined by '+': failed (the read failed:\n"
