@@ -8,6 +8,9 @@ Every `ok` is a pass and every `not ok` a failure (`# SKIP` is a skip,
 valgrind error, a timeout, a short plan) but that printed no `not ok` adds
 one failure, so nothing that failed can sum to zero. A test that prints no
 TAP at all counts once, by its result. Exit status 1 when anything failed.
+Each failed test is named on stderr with what shows why: its `not ok` lines
+and the diagnostics after them, or else the last lines of its output (CI
+keeps only the tail of the log, so the cause must be near the end).
 
 --extra-failures N adds N failures found elsewhere (a build that broke).
 
@@ -18,7 +21,23 @@ import re
 import sys
 
 GOOD = {"OK", "SKIP", "EXPECTEDFAIL"}
+WHY_LINES = 8  # lines of diagnostics shown per failed test
 LINE = re.compile(r"^(not ok|ok)\b[^#]*(#\s*(\w+))?", re.I)
+
+
+def why(test):
+    """The lines that say why a test failed: each `not ok` with the `#`
+    lines after it, else the tail of its output."""
+    lines = (test.get("stdout") or "").splitlines()
+    shown, keep = [], False
+    for line in lines:
+        m = LINE.match(line)
+        if m:
+            keep = m.group(1).lower() == "not ok" and (m.group(3) or "").upper() != "TODO"
+        if keep and (m or line.lstrip().startswith("#")):
+            shown.append(line)
+    tail = [x for x in lines + (test.get("stderr") or "").splitlines() if x.strip()]
+    return (shown or tail)[-WHY_LINES:]
 
 
 def count(log):
@@ -49,6 +68,8 @@ def count(log):
                 fl = 1
             if bad:
                 print(f"FAILED: {test['name']} ({test['result']}) in {log}", file=sys.stderr)
+                for line in why(test):
+                    print(f"    {line[:300]}", file=sys.stderr)
             passed, failed, skipped = passed + p, failed + fl, skipped + s
     return passed, failed, skipped
 
