@@ -37,13 +37,20 @@ static const char usage[] =
 	"  " RECORD_HEADER "\n"
 	"  time_s   seconds since the recording started, at the end of the window\n"
 	"  sensor   the sensor's id ('joules list' names them all)\n"
-	"  watts    mean power over the window: exactly its energy over window_s\n"
+	"  watts    mean power over the window: exactly its energy over the window's\n"
+	"           length; empty when the window has no energy (a failed read, a\n"
+	"           counter reset)\n"
 	"  joules   the sensor's energy since the recording started (cumulative,\n"
 	"           never decreasing); empty until it first measured something\n"
 	"  total    the total this sensor adds to (cpu, dram, gpu, platform), or\n"
 	"           empty when it sits inside another sensor of the same total (a\n"
 	"           core inside its package) or belongs to none; summing the watts\n"
 	"           of the rows with the same total never counts a domain twice\n"
+	"Rows come per sensor in time order, one per sample and sensor; a GPU's\n"
+	"trail the others'. What happened to a window (a failed read, a reset, a\n"
+	"window spanning failed reads, ...) is said on stderr, once per run of the\n"
+	"same reason. With --wide it is in the status and note of six more columns\n"
+	"(failures, resets and a sensor's first gap on stderr too):\n"
 	"  window_s the window's length: it starts where the sensor's last row\n"
 	"           with watts ended (so a row after failed reads spans them)\n"
 	"  status   ok, or what happened, joined by '+': failed (the read failed:\n"
@@ -57,14 +64,13 @@ static const char usage[] =
 	"           device, as 'joules list' shows them\n"
 	"  note     why, for a status other than ok: written on the first row of\n"
 	"           a run of the same note, empty on the rows that repeat it\n"
-	"Rows come per sensor in time order, one per sample and sensor; a GPU's\n"
-	"trail the others'. A failure is also said once on stderr.\n"
 	"\n"
 "Options:\n"
 	"  -o, --output FILE   the trace (required); '-' for stdout. When the trace is\n"
 	"                      stdout ('-', /dev/stdout), COMMAND's own stdout goes to\n"
 	"                      joules's stderr, so that stdout holds the trace alone\n" SELECT_HELP
 	"  -i, --interval MS   sample every MS ms (default 100)\n"
+	"      --wide          the eleven columns above, not the first five\n"
 	"      --duration S    record for S seconds (without a COMMAND)\n"
 	"      --kill-after S  a COMMAND still running S seconds (default 5) after a\n"
 	"                      signal meant to stop it is killed with SIGKILL\n"
@@ -143,9 +149,10 @@ static void last_rows(struct recorder *rec)
 struct record_opts {
 	const char *output, *sensors;
 	uint64_t interval_ns, duration_ns, kill_after_ns;
+	bool wide;
 };
 
-enum { OPT_DURATION = 256, OPT_KILL_AFTER };
+enum { OPT_DURATION = 256, OPT_KILL_AFTER, OPT_WIDE };
 
 /* 0 to go on, -1 after --help, else the exit status of a usage error. */
 static int parse(int argc, char **argv, struct record_opts *o)
@@ -156,6 +163,7 @@ static int parse(int argc, char **argv, struct record_opts *o)
 		{"interval", required_argument, NULL, 'i'},
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"kill-after", required_argument, NULL, OPT_KILL_AFTER},
+		{"wide", no_argument, NULL, OPT_WIDE},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -183,6 +191,9 @@ static int parse(int argc, char **argv, struct record_opts *o)
 			if (option_duration_ns("record", "--kill-after", optarg, 1e9,
 					       &o->kill_after_ns) < 0)
 				return CLI_EXIT_USAGE;
+			break;
+		case OPT_WIDE:
+			o->wide = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -230,7 +241,7 @@ static int record(struct recorder *rec, const struct record_opts *o, char **cmd)
 {
 	joules_ctx *ctx = rec->rows.ctx;
 	errno = 0;
-	fputs(RECORD_HEADER "\n", rec->f);
+	fputs(o->wide ? RECORD_HEADER_WIDE "\n" : RECORD_HEADER "\n", rec->f);
 	if (flushed(rec) < 0)
 		return CLI_EXIT_FAILURE;
 	uint64_t us = o->interval_ns / 1000u;
@@ -288,6 +299,7 @@ static int record_with(joules_ctx *ctx, const struct record_opts *o, char **cmd)
 	rec.f = rec.rows.f = to_stdout ? stdout : option_output("record", o->output);
 	if (!rec.f)
 		goto out;
+	rec.rows.wide = o->wide;
 	rec.rows.start_ns = spawn_now_ns();
 	rc = record(&rec, o, cmd);
 	if (!to_stdout && fclose(rec.f) != 0 && !rec.failed) {

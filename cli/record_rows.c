@@ -20,6 +20,7 @@ struct record_sensor {
 	bool measured;       /* a window had energy: its joules column holds a value */
 	bool failing;        /* its last row was a failed read */
 	bool gap_said;
+	bool told;           /* its coming row's note is already said on stderr */
 	char note[JOULES_REASON_LEN]; /* the note of its last row, written once per run */
 };
 
@@ -58,9 +59,30 @@ static double since_start(const struct record_rows *w, uint64_t ns)
 	return ns > w->start_ns ? (double)(ns - w->start_ns) / 1e9 : 0;
 }
 
+/* "what: why" into out, for a note; why may be "". */
+static void say(char *out, size_t len, const char *what, const char *why)
+{
+	size_t used = strlen(out);
+	if (used >= len - 1)
+		return;
+	snprintf(out + used, len - used, "%s%s%s%s", used ? "; " : "", what, *why ? ": " : "", why);
+}
+
+/* "joules record: ID WHAT at T s: WHY" on stderr: the note of sensor i's coming row. */
+static void tell(struct record_rows *w, size_t i, double t, const char *what, const char *why)
+{
+	w->s[i].told = true;
+	fputs("joules record: ", stderr);
+	text_put(stderr, joules_sensor(w->ctx, i)->id);
+	fprintf(stderr, " %s at %.3f s: ", what, t);
+	text_put(stderr, why);
+	fputc('\n', stderr);
+}
+
 /*
- * One row of sensor i ending at t_ns. The note is written when it differs
- * from the sensor's last row's (a failure that lasts says why once).
+ * One row of sensor i ending at t_ns. A note is said when it differs from
+ * the sensor's last row's (a failure that lasts says why once): in the note
+ * column of a wide row, else on stderr unless said there already.
  */
 static void row(struct record_rows *w, size_t i, uint64_t t_ns, const double *watts,
 		uint64_t window_ns, const char *status, const char *note)
@@ -68,6 +90,7 @@ static void row(struct record_rows *w, size_t i, uint64_t t_ns, const double *wa
 	const struct joules_sensor *js = joules_sensor(w->ctx, i);
 	struct record_sensor *s = &w->s[i];
 	FILE *f = w->f;
+	bool new_note = strcmp(note, s->note) != 0;
 	seconds(f, t_ns > w->start_ns ? t_ns - w->start_ns : 0);
 	fputc(',', f);
 	csv_field(f, js->id);
@@ -78,41 +101,30 @@ static void row(struct record_rows *w, size_t i, uint64_t t_ns, const double *wa
 		fprintf(f, "%" PRIu64 ".%06" PRIu64, s->uj / 1000000u, s->uj % 1000000u);
 	fputc(',', f);
 	csv_field(f, s->total < 0 ? "" : joules_total_name(s->total));
-	fputc(',', f);
-	seconds(f, window_ns);
-	fputc(',', f);
-	csv_field(f, status);
-	fputc(',', f);
-	csv_field(f, js->name);
-	fputc(',', f);
-	csv_field(f, joules_kind_name(js->kind));
-	fputc(',', f);
-	csv_field(f, js->device);
-	fputc(',', f);
-	if (strcmp(note, s->note) != 0) {
-		csv_field(f, note);
-		snprintf(s->note, sizeof s->note, "%s", note);
+	if (w->wide) {
+		fputc(',', f);
+		seconds(f, window_ns);
+		fputc(',', f);
+		csv_field(f, status);
+		fputc(',', f);
+		csv_field(f, js->name);
+		fputc(',', f);
+		csv_field(f, joules_kind_name(js->kind));
+		fputc(',', f);
+		csv_field(f, js->device);
+		fputc(',', f);
+		if (new_note)
+			csv_field(f, note);
+	} else if (new_note && *note && !s->told) {
+		char what[80];
+		snprintf(what, sizeof what, "(%s)", status);
+		tell(w, i, since_start(w, t_ns), what, note);
 	}
 	fputc('\n', f);
+	if (new_note)
+		snprintf(s->note, sizeof s->note, "%s", note);
+	s->told = false;
 	s->row_ns = t_ns;
-}
-
-/* "what: why" into out, for a note; why may be "". */
-static void say(char *out, size_t len, const char *what, const char *why)
-{
-	size_t used = strlen(out);
-	if (used >= len - 1)
-		return;
-	snprintf(out + used, len - used, "%s%s%s%s", used ? "; " : "", what, *why ? ": " : "", why);
-}
-
-static void tell(const struct record_rows *w, size_t i, double t, const char *what, const char *why)
-{
-	fputs("joules record: ", stderr);
-	text_put(stderr, joules_sensor(w->ctx, i)->id);
-	fprintf(stderr, " %s at %.3f s: ", what, t);
-	text_put(stderr, why);
-	fputc('\n', stderr);
 }
 
 /* The row of a window with no energy: a failed read or a reset. */

@@ -2,10 +2,15 @@
 /*
  * The rows of `joules record`: the library's power trace (joules_trace,
  * final readings only) of each selected sensor, one CSV row per window,
- * with the window's own length, its cumulative energy and, for a window
- * without energy or with a caveat, the reason. The trace is the one source
- * of a row's numbers, so watts × window_s is the row's Δjoules and the
- * joules column never decreases (docs/design.md, "Traces").
+ * with its cumulative energy. The trace is the one source of a row's
+ * numbers, so watts × window_s is the row's Δjoules and the joules column
+ * never decreases (docs/design.md, "Traces").
+ *
+ * By default a row has the five columns every version of joules wrote
+ * (RECORD_HEADER), which scripts count on; what a window's status and note
+ * would say is said on stderr instead, once per run of the same note. Wide
+ * rows (--wide) add the window's length, its status, the sensor's name,
+ * kind and device, and the note.
  */
 #ifndef JOULES_CLI_RECORD_ROWS_H
 #define JOULES_CLI_RECORD_ROWS_H
@@ -16,7 +21,8 @@
 
 #include "joules.h"
 
-#define RECORD_HEADER "time_s,sensor,watts,joules,total,window_s,status,name,kind,device,note"
+#define RECORD_HEADER "time_s,sensor,watts,joules,total"
+#define RECORD_HEADER_WIDE RECORD_HEADER ",window_s,status,name,kind,device,note"
 
 struct record_sensor; /* per selected sensor: where its rows are */
 
@@ -28,6 +34,7 @@ struct record_rows {
 	struct record_sensor *s;
 	struct joules_trace_point *buf;
 	size_t n, buf_len;
+	bool wide; /* the columns of RECORD_HEADER_WIDE, else of RECORD_HEADER */
 };
 
 /* Ready to write the rows of the selected sensors from start_ns on. 0, or -1 out of memory. */

@@ -27,7 +27,7 @@
 #define TRACE_MAX_SERIES 1024
 /* A longer line is not a trace row. */
 #define TRACE_MAX_LINE (1u << 20)
-/* Columns of a row at most (record writes 11; more are not a trace). */
+/* Columns of a row at most (record --wide writes 11; more are not a trace). */
 #define TRACE_MAX_FIELDS 16
 
 struct bin {
@@ -70,9 +70,10 @@ struct trace_error {
  * or -1 with *err set (tr is then empty). Every line must be valid UTF-8;
  * times and powers finite numbers. The header names the columns: the
  * first four are time_s,sensor,watts,joules; total, name and kind are
- * found by name wherever they are (the five columns of older traces, or
- * the eleven of 'joules record' now); others (window_s, status, note...)
- * are not needed to draw. A row without watts is a failed sample.
+ * found by name wherever they are (the five columns 'joules record' writes
+ * by default, or the eleven of 'joules record --wide'); others (window_s,
+ * status, note...) are not needed to draw. A row without watts is a failed
+ * sample.
  */
 int trace_read(FILE *f, size_t bins, struct trace *tr, struct trace_error *err);
 void trace_free(struct trace *tr);

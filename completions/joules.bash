@@ -77,7 +77,7 @@ _joules()
 	case $cmd in
 	list) opts='--json --help' ;;
 	run) opts='-e --sensors -i --interval -r --repeat --baseline --json --csv -o --output --kill-after --help --' ;;
-	record) opts='-o --output -e --sensors -i --interval --duration --kill-after --help --' ;;
+	record) opts='-o --output -e --sensors -i --interval --wide --duration --kill-after --help --' ;;
 	plot) opts='-o --output -m --mark -t --title -s --size --help' ;;
 	top) opts='-i --interval -s --sort --once --help' ;;
 	*) opts='--help' ;;

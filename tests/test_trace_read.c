@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The trace reader of `joules plot` (cli/trace.c) on both formats: the old
- * five columns (ids only: a legend name from the id, "GPU 911ede30" for an
- * NVML UUID) and the one 'joules record' writes now (columns found by
- * name: "GPU 0 H200" from the name and kind); a sensor whose rows never
- * have a power is counted as never measured.
+ * The trace reader of `joules plot` (cli/trace.c) on both formats: the
+ * five columns 'joules record' writes by default (ids only: a legend name
+ * from the id, "GPU 911ede30" for an NVML UUID) and the eleven of
+ * 'joules record --wide' (columns found by name: "GPU 0 H200" from the
+ * name and kind); a sensor whose rows never have a power is counted as
+ * never measured.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ static const struct series *find(const struct trace *tr, const char *id)
 	return NULL;
 }
 
-static void test_old_format(void)
+static void test_five_columns(void)
 {
 	struct trace tr;
 	const char *text = "time_s,sensor,watts,joules,total\n"
@@ -57,7 +58,28 @@ static void test_old_format(void)
 	trace_free(&tr);
 }
 
-static void test_new_format(void)
+/* Two GPUs of one model in five columns (no names): told apart by their UUIDs. */
+static void test_two_gpus_by_id(void)
+{
+	struct trace tr;
+	const char *text = "time_s,sensor,watts,joules,total\n"
+			   "0.02,nvml:GPU-0aea86fe-9801-ba50-c8f0-336b3c0b1f78,80,1.6,gpu\n"
+			   "0.02,nvml:GPU-5c1d3e07-44a1-0b6e-1f3c-9d1e2a7b6c55,70,1.4,gpu\n"
+			   "0.02,nvml:gpu2,60,1.2,gpu\n";
+	CHECK_EQ_INT(read_text(text, &tr), 0);
+	const struct series *a = find(&tr, "nvml:GPU-0aea86fe-9801-ba50-c8f0-336b3c0b1f78");
+	const struct series *b = find(&tr, "nvml:GPU-5c1d3e07-44a1-0b6e-1f3c-9d1e2a7b6c55");
+	const struct series *c = find(&tr, "nvml:gpu2");
+	CHECK(a && b && c);
+	if (a && b && c) {
+		CHECK_EQ_INT(strcmp(a->label, "GPU 0aea86fe"), 0);
+		CHECK_EQ_INT(strcmp(b->label, "GPU 5c1d3e07"), 0);
+		CHECK_EQ_INT(strcmp(c->label, "gpu2"), 0);
+	}
+	trace_free(&tr);
+}
+
+static void test_wide(void)
 {
 	struct trace tr;
 	const char *text =
@@ -105,7 +127,7 @@ static void test_labels(void)
 
 int main(void)
 {
-	static const struct test tests[] = {TEST(test_old_format), TEST(test_new_format),
-					    TEST(test_labels)};
+	static const struct test tests[] = {TEST(test_five_columns), TEST(test_two_gpus_by_id),
+					    TEST(test_wide), TEST(test_labels)};
 	return run_tests(tests, sizeof tests / sizeof tests[0]);
 }

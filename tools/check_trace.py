@@ -9,11 +9,16 @@
   window      a row's window does not start where the sensor's last row
               with energy ended (new format: time_s - window_s)
 
-Reads both formats: the old five columns (time_s,sensor,watts,joules,total:
-the interval is the time since the sensor's previous row) and the one with
-window_s, status and note. Prints one line per fault and a count per sensor
-and kind; exit status 1 when there is a fault, 2 when the file is not a
-trace.
+Reads both formats: five columns (time_s,sensor,watts,joules,total, what
+`joules record` writes by default and all it wrote before) and the eleven
+of `joules record --wide`, with window_s, status and note. Five columns do
+not give a row's window: it is taken to start at the sensor's previous row,
+or, after rows without watts that keep the joules (a failed read, a reset:
+`joules record` said why on stderr), at any row since the last one with
+watts; a sensor's first window is not checked. Nor do five columns say why
+a row has no watts: such a row is reported as empty (record with --wide to
+check those). Prints one line per fault and a count per sensor and kind;
+exit status 1 when there is a fault, 2 when the file is not a trace.
 
 Usage: check_trace.py TRACE.csv [--quiet]
 """
@@ -41,6 +46,9 @@ class Sensor:
         self.j = None        # the last joules value, and its text
         self.j_text = "0"
         self.end = None      # where the next window with energy starts (new format)
+        # Five columns: (time, text) of each row where its next window may start; None
+        # before its first row.
+        self.starts = None
 
 
 def rows(path):
@@ -80,17 +88,26 @@ def check(path):
         if w_text and j_text:
             w = float(w_text)
             if window_text:
-                dt, dt_ulp = float(window_text), ulp(window_text)
+                windows = [(float(window_text), ulp(window_text))]
             else:
-                prev = s.t if s.t is not None else 0.0
-                dt, dt_ulp = t - prev, ulp(t_text) + ulp(s.t_text)
+                windows = [(t - float(start), ulp(t_text) + ulp(start))
+                           for start in (s.starts or [])[::-1]]
             dj = float(j_text) - (s.j if s.j is not None else 0.0)
-            # Half a unit of each printed number, through the product.
-            tol = 0.5 * ulp(w_text) * dt + abs(w) * dt_ulp / (1 if window_text else 2) \
-                + ulp(j_text)
-            if abs(w * dt - dj) > tol:
+
+            def off(dt, dt_ulp):
+                """w × dt - dj, or 0 within half a unit of each printed number."""
+                tol = 0.5 * ulp(w_text) * dt + abs(w) * dt_ulp / (1 if window_text else 2) \
+                    + ulp(j_text)
+                return 0.0 if abs(w * dt - dj) <= tol else w * dt - dj
+
+            if windows and all(off(*k) for k in windows):
+                dt = windows[0][0]
                 fault("mismatch", f"{w_text} W × {dt:.6f} s = {w * dt:.6f} J, but joules rose "
                       f"{dj:.6f} J (off by {w * dt - dj:+.6f} J)")
+        if w_text or not j_text or s.starts is None:
+            s.starts = [t_text]
+        else:
+            s.starts.append(t_text)
         if w_text or "reset" in status or "lost" in status:
             s.end = t
         if j_text:

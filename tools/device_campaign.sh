@@ -3,7 +3,7 @@
 # The GPU campaign (issues 14, 19, 20) in one call on the GPU machine, each
 # part into its own folder of $OUT (default ./device-out):
 #   cost/    tools/device_check_cost.sh: what an open context costs, idle and measuring
-#   record/  tools/device_record.sh: `joules record -i 20` of a load, checked
+#   record/  tools/device_record.sh: `joules record --wide -i 20` of a load, checked
 #   edges/   tools/device_edges.sh: the raw data of GPU 0's region edges and
 #            uncertainty, analysed anywhere by tools/edges_analyze.py
 # $PARTS picks and orders them (default "cost record edges"), e.g.

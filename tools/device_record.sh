@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# On the GPU machine: `joules record -i 20` of tools/record_load.py (the
-# load of the issue 19 recording), then tools/check_trace.py on the trace.
+# On the GPU machine: `joules record --wide -i 20` of tools/record_load.py (the
+# load of the issue 19 recording), then tools/check_trace.py on the trace
+# (--wide: its status column lets the checker tell a failed read from a fault).
 # The CLI is built by tools/device_build.sh, without `joules plot`: plot the
 # trace where cairo is. Output in $OUT (default ./device-out).
 set -u
@@ -16,8 +17,8 @@ B=build-device-record . tools/device_build.sh
 PY=python3
 [ -x /opt/torch/.venv/bin/python3 ] && PY=/opt/torch/.venv/bin/python3
 echo "== joules list"; $J list | tee "$OUT/list.txt"
-echo "== joules record -i 20 -o record-trace.csv -- python3 tools/record_load.py"
-$J record -i 20 -o "$OUT/record-trace.csv" -- $PY tools/record_load.py
+echo "== joules record --wide -i 20 -o record-trace.csv -- python3 tools/record_load.py"
+$J record --wide -i 20 -o "$OUT/record-trace.csv" -- $PY tools/record_load.py
 echo "record exit status $?"
 echo "== tools/check_trace.py"
 python3 tools/check_trace.py "$OUT/record-trace.csv" --quiet

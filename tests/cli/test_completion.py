@@ -46,6 +46,8 @@ def completes_commands_options_sensors_and_the_command(case):
         case.eq(complete(case, t.root, "joules", "run", "--bas"), ["--baseline"],
                 "run options")
         case.eq(complete(case, t.root, "joules", "plot", "x.csv", "--m"), ["--mark"], "plot options")
+        case.eq(complete(case, t.root, "joules", "record", "-o", "t.csv", "--w"), ["--wide"],
+                "record options")
         case.eq(complete(case, t.root, "joules", "run", "-e", "rapl:p"),
                 ["rapl:package-0", "rapl:package-1"], "sensor ids from joules list")
         case.eq(complete(case, t.root, "joules", "run", "-e", "dram,rapl:dram-"),

@@ -18,20 +18,24 @@ from runtest import ZONE, Tree, advance, scratch, script, wait_for
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 import check_trace  # noqa: E402
 
-HEADER = ["time_s", "sensor", "watts", "joules", "total", "window_s", "status", "name", "kind",
-          "device", "note"]
+HEADER = ["time_s", "sensor", "watts", "joules", "total"]
+WIDE = HEADER + ["window_s", "status", "name", "kind", "device", "note"]
 INTEL_2S = {"rapl:package-0": "cpu", "rapl:core-0": "", "rapl:uncore-0": "", "rapl:dram-0": "dram",
             "rapl:package-1": "cpu", "rapl:core-1": "", "rapl:uncore-1": "", "rapl:dram-1": "dram"}
 
 
-def read_trace(case, path):
+def read_trace(case, path, header=HEADER):
+    """The rows of the trace at path as dicts, its header and the length of
+    every row checked (the five columns by default, WIDE for --wide)."""
     with open(path, newline="") as f:
         reader = csv.reader(f)
         rows = list(reader)
-    case.eq(rows[0] if rows else None, HEADER, "header")
+    case.eq(rows[0] if rows else None, header, "header")
+    case.eq([r for r in rows if len(r) != len(header)], [],
+            f"rows without {len(header)} fields")
     faults = check_trace.check(path)
     case.eq(faults, [], "tools/check_trace.py finds no fault")
-    return [dict(zip(HEADER, r)) for r in rows[1:]]
+    return [dict(zip(header, r)) for r in rows[1:]]
 
 
 def by_sensor(rows):
@@ -51,8 +55,9 @@ def trace_rows_per_sample_per_sensor_with_cumulative_joules(case):
         # dram-0 moves first: a counter still for 100 ms would be not counting.
         steps = [advance(t, ZONE["rapl:dram-0"], 30000)]
         steps += [advance(t, ZONE["rapl:package-0"], 100000) for _ in range(6)]
-        p = joules("record", "-o", out, "-i", "20", "--", *script(*steps), root=t.root)
-        rows = read_trace(case, out)
+        p = joules("record", "--wide", "-o", out, "-i", "20", "--", *script(*steps),
+                   root=t.root)
+        rows = read_trace(case, out, WIDE)
     case.eq(p.returncode, 0, f"exit status; stderr {p.stderr}")
     series = by_sensor(rows)
     case.eq(sorted(series), sorted(INTEL_2S), "one series per sensor")
@@ -90,9 +95,9 @@ def watts_integrate_to_the_joules(case):
     with Tree("intel-2s") as t, scratch() as d:
         out = os.path.join(d, "trace.csv")
         steps = [advance(t, ZONE["rapl:package-0"], 50000) for _ in range(5)]
-        joules("record", "-o", out, "-i", "20", "-e", "rapl:package-0", "--", *script(*steps),
-               root=t.root)
-        rows = read_trace(case, out)
+        joules("record", "--wide", "-o", out, "-i", "20", "-e", "rapl:package-0", "--",
+               *script(*steps), root=t.root)
+        rows = read_trace(case, out, WIDE)
     total = sum(float(r["watts"]) * float(r["window_s"]) for r in rows)
     # Watts printed to 6 digits: the sum keeps a few µJ of rounding, not more.
     case.check(abs(total - 0.25) < 1e-5, f"Σ watts × window_s = {total}, want 0.25 J")
@@ -122,9 +127,9 @@ def after_a_reset_only_its_interval_is_unknown(case):
         steps = [advance(t, z, 100000) for _ in range(3)]
         steps.append(f"{FAKESYS} {t.root} write {z} 50000")
         steps += [advance(t, z, 100000) for _ in range(4)]
-        p = joules("record", "-o", out, "-i", "20", "-e", "rapl:package-0", "--",
+        p = joules("record", "--wide", "-o", out, "-i", "20", "-e", "rapl:package-0", "--",
                    *script(*steps), root=t.root)
-        rows = read_trace(case, out)
+        rows = read_trace(case, out, WIDE)
     case.eq(p.returncode, 0, f"exit status; stderr {p.stderr}")
     empty = [r for r in rows if r["watts"] == ""]
     case.eq([r["status"] for r in empty], ["reset"], f"one interval holds the reset: {empty}")
@@ -145,10 +150,11 @@ def a_range_too_small_to_poll_is_refused_not_polled(case):
         # 1 mJ: at 2 kW a wrap every 0.5 µs. Polling at half that would spin.
         t.fs("write", "class/powercap/intel-rapl:1/max_energy_range_uj", "1000\n")
         t.fs("write", ZONE["rapl:package-1"], "500\n")
-        p = joules("record", "-o", out, "-e", "rapl:package-0,rapl:package-1", "--",
+        # --wide: rows without watts pass the checker with a status saying why.
+        p = joules("record", "--wide", "-o", out, "-e", "rapl:package-0,rapl:package-1", "--",
                    *script(advance(t, ZONE["rapl:package-0"], 10000), "sleep 0.3"),
                    root=t.root)
-        rows = read_trace(case, out)
+        rows = read_trace(case, out, WIDE)
         listed = joules("list", root=t.root).stdout
     case.eq(p.returncode, 0, f"exit status; stderr {p.stderr}")
     series = by_sensor(rows)
@@ -164,8 +170,8 @@ def a_sensor_that_vanishes_gets_rows_with_the_reason_and_a_message(case):
         out = os.path.join(d, "trace.csv")
         cmd = script(advance(t, ZONE["rapl:package-1"], 10000),
                      f"{FAKESYS} {t.root} remove {ZONE['rapl:package-1']}", "true", sleep=0.1)
-        p = joules("record", "-o", out, "-i", "20", "--", *cmd, root=t.root)
-        rows = read_trace(case, out)
+        p = joules("record", "--wide", "-o", out, "-i", "20", "--", *cmd, root=t.root)
+        rows = read_trace(case, out, WIDE)
     case.eq(p.returncode, 0, "the command's status")
     case.has(p.stderr, "rapl:package-1 failed at", "message names the sensor")
     case.has(p.stderr, "vanished", "and why")
@@ -177,6 +183,68 @@ def a_sensor_that_vanishes_gets_rows_with_the_reason_and_a_message(case):
     case.has(failed[0]["note"] if failed else "", "vanished", "the first says why")
     case.check(gone and gone[-1]["watts"] == "" and gone[-1]["joules"] == "0.010000",
                f"the energy measured is kept: {gone[-1:]}")
+
+
+ODD_NAME = 'pkg,"0"'  # an id with a comma and a quote: quoted, not split
+
+
+def failing_recording(case, *args):
+    """record ARGS on intel-2s, package-0 renamed ODD_NAME, while package-1's
+    reads fail for a while (a value that is not a number), come back, then
+    fail for good (its file removed). The trace's rows as lists, and the
+    process."""
+    with Tree("intel-2s") as t, scratch() as d:
+        t.fs("write", "class/powercap/intel-rapl:0/name", ODD_NAME + "\n")
+        out = os.path.join(d, "trace.csv")
+        z = ZONE["rapl:package-1"]
+        with open(t.path(z)) as f:
+            back = int(f.read()) + 20000
+        cmd = script(advance(t, z, 10000), f"{FAKESYS} {t.root} write {z} garbage",
+                     f"{FAKESYS} {t.root} write {z} {back}", advance(t, z, 10000),
+                     f"{FAKESYS} {t.root} remove {z}", "true", sleep=0.15)
+        p = joules("record", *args, "-o", out, "-i", "20", "--", *cmd, root=t.root)
+        with open(out, newline="") as f:
+            rows = list(csv.reader(f))
+        faults = check_trace.check(out)
+    case.eq(p.returncode, 0, f"{args}: exit status; stderr {p.stderr}")
+    return p, rows, faults
+
+
+@test
+def default_rows_have_the_five_fields_and_stderr_the_notes(case):
+    p, rows, faults = failing_recording(case)
+    case.eq(rows[0] if rows else None, HEADER, "header")
+    case.eq([r for r in rows if len(r) != 5], [], "rows without 5 fields")
+    case.eq({r[1] for r in rows[1:]} & {"rapl:" + ODD_NAME}, {"rapl:" + ODD_NAME},
+            "the id with a comma and a quote read back whole")
+    failed = [r for r in rows[1:] if r[1] == "rapl:package-1" and r[2] == ""]
+    case.check(len(failed) >= 2, f"rows of failed reads, watts empty: {failed}")
+    case.check(failed and failed[-1][3] == "0.030000",
+               f"the energy measured is kept in joules: {failed[-1:]}")
+    # What the wide trace's note column says is said on stderr: the
+    # failures with their reasons, and the row that spans them.
+    case.has(p.stderr, "rapl:package-1 failed at", "stderr: the failure")
+    case.has(p.stderr, "garbage", "and why")
+    case.has(p.stderr, "vanished", "the second failure and why")
+    case.has(p.stderr, "rapl:package-1 (spans) at", "stderr: the row spanning the failed reads")
+    case.has(p.stderr, "across the failed reads since", "and what it holds")
+    # Five columns cannot say why a row has no watts: the checker counts
+    # those as empty, and finds nothing else (no window taken wrongly).
+    case.eq([f for f in faults if f.kind != "empty" or f.sensor != "rapl:package-1"], [],
+            "tools/check_trace.py: only package-1's rows without watts")
+
+
+@test
+def wide_rows_have_the_eleven_fields(case):
+    _, rows, faults = failing_recording(case, "--wide")
+    case.eq(rows[0] if rows else None, WIDE, "header")
+    case.eq([r for r in rows if len(r) != 11], [], "rows without 11 fields")
+    rows = [dict(zip(WIDE, r)) for r in rows[1:]]
+    odd = [r for r in rows if r["sensor"] == "rapl:" + ODD_NAME]
+    case.check(odd and odd[0]["name"] == ODD_NAME, f"the name read back whole: {odd[:1]}")
+    status = {r["status"] for r in rows if r["sensor"] == "rapl:package-1"}
+    case.check({"failed", "spans"} <= status, f"package-1's statuses: {status}")
+    case.eq(faults, [], "tools/check_trace.py finds no fault")
 
 
 @test
@@ -217,8 +285,7 @@ def interrupted(case, t, out, cmd, sig, want):
         text = f.read()
     case.check(text.endswith("\n"), "ends on a whole row")
     rows = read_trace(case, out)
-    case.check(len(rows) > 8 and all(len(r) == len(HEADER) for r in rows),
-               f"rows kept: {len(rows)}")
+    case.check(len(rows) > 8, f"rows kept: {len(rows)}")
 
 
 @test
@@ -240,8 +307,8 @@ def usage_errors_and_help(case):
         case.has(p.stderr, part, f"{args} message")
     p = joules("record", "--help")
     case.eq(p.returncode, 0, "--help")
-    for part in (",".join(HEADER), "cumulative", "window_s", "spans", "-i, --interval",
-                 "--duration S", "-e, --sensors", "flushed"):
+    for part in (",".join(HEADER) + "\n", "cumulative", "--wide", "window_s", "spans",
+                 "-i, --interval", "--duration S", "-e, --sensors", "flushed"):
         case.has(p.stdout, part, "--help")
 
 

@@ -8,7 +8,10 @@ Every trace must pass tools/check_trace.py (joules never decreasing,
 watts × window_s = Δjoules on every row, no row without values and no
 reason); a failure gives rows that say why and keeps the energy measured;
 and the checker does find the faults of the recording of issue 19
-(../shared/data), so its passing means something."""
+(../shared/data), so its passing means something. The traces are
+recorded with --wide, whose status and note columns the tests read; by
+default rows have five fields and stderr says what the note would."""
+import csv
 import os
 import shlex
 import sys
@@ -57,7 +60,6 @@ def record(tree, tmp, phases, *args):
 
 
 def gpu_rows(trace):
-    import csv
     with open(trace, newline="") as f:
         out = {}
         for r in csv.DictReader(f):
@@ -78,7 +80,7 @@ def load_steps_with_late_samples_make_one_consistent_series(case):
         steps.append((0.15, config(700 if k % 2 == 0 else 120, 650 if k % 3 == 0 else 90)))
     steps.append((0.2, config(100, 100)))
     with Tree() as tree, tempfile.TemporaryDirectory() as tmp:
-        p, trace = record(tree, tmp, steps, "-i", "20")
+        p, trace = record(tree, tmp, steps, "--wide", "-i", "20")
         case.eq(p.returncode, 0, f"exit status; stderr: {p.stderr}")
         check_clean(case, trace, "load steps")
         rows = gpu_rows(trace)
@@ -108,7 +110,7 @@ def power_samples_off_by_a_changing_factor_move_the_gain(case):
         steps.append((0.2, config(700 if k % 2 == 0 else 120, 600 if k % 2 else 150,
                                   f"samples_pct 0 {pct}\nsamples_pct 1 {200 - pct}\n")))
     with Tree() as tree, tempfile.TemporaryDirectory() as tmp:
-        p, trace = record(tree, tmp, steps, "-i", "10")
+        p, trace = record(tree, tmp, steps, "--wide", "-i", "10")
         case.eq(p.returncode, 0, f"exit status; stderr: {p.stderr}")
         check_clean(case, trace, "gain changes")
         rows = gpu_rows(trace)
@@ -126,7 +128,7 @@ def a_gpu_whose_samples_fail_then_come_back(case):
     flaky = "fail nvmlDeviceGetSamples 0 10\nfail nvmlDeviceGetPowerUsage 0 10\n"
     steps = [(0.4, config(300, 200)), (0.6, config(300, 200, flaky)), (0.4, config(300, 200))]
     with Tree() as tree, tempfile.TemporaryDirectory() as tmp:
-        p, trace = record(tree, tmp, steps, "-i", "20")
+        p, trace = record(tree, tmp, steps, "--wide", "-i", "20")
         case.eq(p.returncode, 0, f"exit status; stderr: {p.stderr}")
         check_clean(case, trace, "a gap")
         rows = gpu_rows(trace)
@@ -139,10 +141,29 @@ def a_gpu_whose_samples_fail_then_come_back(case):
 
 
 @test
+def five_columns_by_default_and_what_the_rows_cannot_say_on_stderr(case):
+    flaky = "fail nvmlDeviceGetSamples 0 10\nfail nvmlDeviceGetPowerUsage 0 10\n"
+    steps = [(0.4, config(300, 200)), (0.6, config(300, 200, flaky)), (0.4, config(300, 200))]
+    with Tree() as tree, tempfile.TemporaryDirectory() as tmp:
+        p, trace = record(tree, tmp, steps, "-i", "20")
+        with open(trace, newline="") as f:
+            rows = list(csv.reader(f))
+        check_clean(case, trace, "five columns")
+    case.eq(p.returncode, 0, f"exit status; stderr: {p.stderr}")
+    case.eq(rows[0] if rows else None, ["time_s", "sensor", "watts", "joules", "total"], "header")
+    case.eq([r for r in rows if len(r) != 5], [], "rows without 5 fields")
+    # What a wide trace's status and note say (a gap, or failed reads when
+    # the samples fail longer than a fetch covers), stderr says here.
+    gpu0 = "nvml:GPU-911ede30-6d4d-1fbb-d217-a6ee33f8b1d3"
+    case.check(f"{gpu0} had a gap at" in p.stderr or f"{gpu0} failed at" in p.stderr,
+               f"stderr names GPU 0 and what happened: {p.stderr!r}")
+
+
+@test
 def a_gpu_lost_mid_recording_keeps_its_energy(case):
     steps = [(0.5, config(300, 200)), (0.4, config(300, 200, "lost 0\n"))]
     with Tree() as tree, tempfile.TemporaryDirectory() as tmp:
-        p, trace = record(tree, tmp, steps, "-i", "20")
+        p, trace = record(tree, tmp, steps, "--wide", "-i", "20")
         case.eq(p.returncode, 0, f"exit status; stderr: {p.stderr}")
         check_clean(case, trace, "a lost GPU")
         rows = gpu_rows(trace)

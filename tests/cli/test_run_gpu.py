@@ -67,7 +67,7 @@ def run_counts_a_power_step_at_the_end(case):
 def record_rows_are_settled(case):
     with Tree() as tree, tempfile.TemporaryDirectory() as tmp:
         trace = os.path.join(tmp, "trace.csv")
-        p = measure(tree, tmp, "record", "-o", trace)
+        p = measure(tree, tmp, "record", "--wide", "-o", trace)
         case.eq(p.returncode, 0, f"exit status; stderr: {p.stderr}")
         with open(trace, newline="") as f:
             rows = [r for r in csv.DictReader(f) if r["sensor"].startswith("nvml:")]

@@ -129,17 +129,21 @@ def record_quotes_ids_with_commas_and_quotes_and_plot_reads_them(case):
     name = 'pkg,"0",x'
     with Tree() as t, scratch() as d:
         zone(t, "intel-rapl:0", name.encode())
-        trace = os.path.join(d, "t.csv")
-        p = joules("record", "-o", trace, "-i", "20", "--", "sleep", "0.1", root=t.root)
-        case.eq(p.returncode, 0, f"record: {p.stderr}")
-        with open(trace, newline="") as f:
-            rows = list(csv.reader(f))
+        traces = {}
+        for cols, args in ((5, []), (11, ["--wide"])):
+            trace = os.path.join(d, f"t{cols}.csv")
+            p = joules("record", *args, "-o", trace, "-i", "20", "--", "sleep", "0.1",
+                       root=t.root)
+            case.eq(p.returncode, 0, f"record {args}: {p.stderr}")
+            with open(trace, newline="") as f:
+                traces[cols] = list(csv.reader(f))
         csvp = joules("run", "--csv", "--", "true", root=t.root)
-        plot = joules("plot", trace, "-o", os.path.join(d, "p.png"))
-    case.check(len(rows) > 2, f"rows: {rows}")
-    case.eq({len(r) for r in rows}, {11}, "every row has 11 fields")
-    case.eq({r[1] for r in rows[1:]}, {"rapl:" + name}, "the id read back whole")
-    case.eq({r[7] for r in rows[1:]}, {name}, "the name too")
+        plot = joules("plot", os.path.join(d, "t5.csv"), "-o", os.path.join(d, "p.png"))
+    for cols, rows in traces.items():
+        case.check(len(rows) > 2, f"rows: {rows}")
+        case.eq({len(r) for r in rows}, {cols}, f"every row has {cols} fields")
+        case.eq({r[1] for r in rows[1:]}, {"rapl:" + name}, "the id read back whole")
+    case.eq({r[7] for r in traces[11][1:]}, {name}, "the name too")
     report = list(csv.reader(io.StringIO(csvp.stderr)))
     case.eq(report[1][:2] if len(report) > 1 else None, ["rapl:" + name, name],
             "run --csv: id and name read back whole")
