@@ -179,10 +179,21 @@ def table(name, value):
         med_unc = statistics.median(u for _, _, u in g)
         print(f"{kind:<12} {sec:>5} {len(g):>3}  {min(pe):>7.2f}..{max(pe):>6.2f}  "
               f"{min(je):>7.2f}..{max(je):>6.2f}  {cover:>5.2f}  {med_unc / med_err:>8.1f}")
-    allg = [x for g in groups.values() for x in g]
-    cover = sum(abs(e) <= u for e, _, u in allg) / len(allg)
-    width = statistics.median(u for _, _, u in allg) / statistics.median(abs(e) for e, _, _ in allg)
-    print(f"all {len(allg)} regions: cover {cover:.3f}, median bound / median |error| {width:.1f}")
+    bands = (("<= 0.2 s", 0, 0.2), ("0.25-2 s", 0.2, 2.0), ("> 2 s", 2.0, 1e9))
+    for label, lo, hi in bands:
+        summary(label, [x for (_, sec), g in groups.items() if lo < float(sec) <= hi or
+                        (lo == 0 and float(sec) <= hi) for x in g])
+    summary("all", [x for g in groups.values() for x in g])
+
+
+def summary(label, g):
+    """One line: how many regions, the bound's coverage, median bound / median |error|."""
+    if not g:
+        return
+    cover = sum(abs(e) <= u for e, _, u in g) / len(g)
+    width = statistics.median(u for _, _, u in g) / (statistics.median(abs(e) for e, _, _ in g)
+                                                     or 1e-9)
+    print(f"{label} {len(g)} regions: cover {cover:.3f}, median bound / median |error| {width:.1f}")
 
 
 print(f"{data['gpu']}, {data['date']}: {len(regions)} regions, {len(steps)} counter steps, "

@@ -42,7 +42,7 @@
  * taken as steps it is an outer limit, not the error seen.
  */
 #define NOISE_EDGE_S 0.002
-#define NOISE_WALK_S 0.003
+#define NOISE_WALK_S 0.0032
 #define EDGE_SHARE_DIV 2u
 /* Extrapolate the last power sample over at most this long. */
 #define EXTRAPOLATE_MAX_NS 1000000000ull
