@@ -245,8 +245,12 @@ static int record(struct recorder *rec, const struct record_opts *o, char **cmd)
 	if (flushed(rec) < 0)
 		return CLI_EXIT_FAILURE;
 	uint64_t us = o->interval_ns / 1000u;
-	int rc = joules_sampler_start(ctx, us > UINT32_MAX ? UINT32_MAX : (uint32_t)us,
-				      trace_len(o->interval_ns));
+	/* A region for the whole recording: it keeps the GPUs sampled (the sampler alone does not). */
+	int region = -1;
+	int rc = joules_region_begin(ctx, "record", &region);
+	if (rc == 0)
+		rc = joules_sampler_start(ctx, us > UINT32_MAX ? UINT32_MAX : (uint32_t)us,
+					  trace_len(o->interval_ns));
 	if (rc < 0) {
 		fprintf(stderr, "joules record: cannot start the sampler: %s\n",
 			*joules_last_error(ctx) ? joules_last_error(ctx) : joules_strerror(rc));
@@ -267,6 +271,7 @@ static int record(struct recorder *rec, const struct record_opts *o, char **cmd)
 	if (started && !rec->failed)
 		last_rows(rec);
 	joules_sampler_stop(ctx);
+	joules_region_end(ctx, region, 0, NULL, NULL, 0); /* only its hold mattered */
 	return rec->failed ? CLI_EXIT_FAILURE : rc;
 }
 

@@ -606,6 +606,11 @@ JOULES_API int joules_region_totals(const joules_ctx *ctx, const uint8_t *select
  * interval), a power trace per sensor of the last trace_len windows (0:
  * none), and so that counters that wrap stay exact during long regions.
  * interval_us 0 starts no thread: the caller samples with joules_sample().
+ * Sensors sampled only while something measures (NVIDIA GPUs: each NVML
+ * call costs 0.3-3 ms of CPU) are followed while a region runs or for 2 s
+ * after a joules_read(); the sampler alone does not keep them sampled, so
+ * an idle context with a sampler costs no NVML call. While they sleep their
+ * traces get no window; the first after they wake spans the sleep, exact.
  * Allocates once here, never per sample. Restarting replaces the settings
  * (and empties the traces). JOULES_ERR_NOMEM, JOULES_ERR_INVALID.
  */

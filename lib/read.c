@@ -109,6 +109,18 @@ void jl_read_snapshot(joules_ctx *ctx, struct joules_reading *out, size_t n)
 		read_one(ctx, &ctx->sensors[i], &out[i]);
 }
 
+void jl_read_following(joules_ctx *ctx, struct joules_reading *out, bool *read, size_t n)
+{
+	bool awake = jl_sampler_follow_begin(ctx);
+	for (size_t i = 0; i < n; i++) {
+		read[i] = awake || !jl_sampler_on_demand(&ctx->sensors[i]);
+		if (read[i])
+			read_one(ctx, &ctx->sensors[i], &out[i]);
+	}
+	if (awake)
+		jl_sampler_follow_end(ctx);
+}
+
 JOULES_API int joules_delta(const struct joules_reading *earlier,
 			    const struct joules_reading *later, uint64_t *energy_uj)
 {

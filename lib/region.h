@@ -94,6 +94,7 @@ struct jl_regions {
 	size_t n_region;
 	struct jl_stream *stream;  /* one per sensor */
 	struct joules_reading *tick; /* one snapshot, reused by every sample */
+	bool *tick_read;             /* which sensors it read (jl_read_following) */
 	uint64_t samples;            /* samples taken so far */
 	struct joules_trace_point *trace_mem;
 	uint32_t trace_len;
@@ -121,6 +122,12 @@ void jl_regions_unlock(const joules_ctx *ctx);
 
 /* read.c, settle.c: what joules_read / joules_settle do, under the lock held. */
 void jl_read_snapshot(joules_ctx *ctx, struct joules_reading *out, size_t n);
+/*
+ * The region sampler's read: the same without waking or keeping awake the
+ * sensors sampled on demand (GPUs): while they sleep they are not read
+ * (read[i] false), and the next reading after they wake spans the sleep.
+ */
+void jl_read_following(joules_ctx *ctx, struct joules_reading *out, bool *read, size_t n);
 /* Settle one reading of sensor i; true while it stays provisional. */
 bool jl_settle_one(joules_ctx *ctx, size_t i, struct joules_reading *r);
 /*

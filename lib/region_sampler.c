@@ -25,9 +25,11 @@ struct jl_regions *jl_regions_get(joules_ctx *ctx)
 		return NULL;
 	R->stream = calloc(n, sizeof *R->stream);
 	R->tick = calloc(n, sizeof *R->tick);
-	if (!R->stream || !R->tick || pthread_condattr_init(&attr)) {
+	R->tick_read = calloc(n, sizeof *R->tick_read);
+	if (!R->stream || !R->tick || !R->tick_read || pthread_condattr_init(&attr)) {
 		free(R->stream);
 		free(R->tick);
+		free(R->tick_read);
 		free(R);
 		return NULL;
 	}
@@ -66,6 +68,7 @@ void jl_regions_free(joules_ctx *ctx, bool forked)
 	free(R->region);
 	free(R->stream);
 	free(R->tick);
+	free(R->tick_read);
 	free(R->trace_mem);
 	free(R->baseline);
 	if (!forked) {
@@ -199,17 +202,20 @@ void jl_drain_locked(joules_ctx *ctx, struct jl_regions *R)
 void jl_sample_locked(joules_ctx *ctx, struct jl_regions *R)
 {
 	size_t n = ctx->n_sensors;
-	jl_read_snapshot(ctx, R->tick, n);
+	jl_read_following(ctx, R->tick, R->tick_read, n);
 	R->samples++;
 	for (size_t k = 0; k < R->n_region; k++) {
 		struct jl_region *g = &R->region[k];
 		if (!g->used || g->n_bounds % 2 == 0)
 			continue;
 		for (size_t i = 0; i < n; i++)
-			jl_track_note(ctx, g, i, &R->tick[i]);
+			if (R->tick_read[i])
+				jl_track_note(ctx, g, i, &R->tick[i]);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct jl_stream *st = &R->stream[i];
+		if (!R->tick_read[i]) /* asleep: nothing measures it */
+			continue;
 		note_reason(ctx, st, i, &R->tick[i], R->samples);
 		if (st->count == JL_PENDING_LEN) { /* never final: let the oldest go */
 			st->head = (st->head + 1) % JL_PENDING_LEN;
@@ -336,7 +342,6 @@ JOULES_API int joules_sampler_start(joules_ctx *ctx, uint32_t interval_us, uint3
 		return jl_fail(ctx, JOULES_ERR_NOMEM, "pthread_create of the region sampler: %s",
 			       strerror(e));
 	R->running = true;
-	jl_sampler_hold(ctx, +1); /* its samples measure: GPUs sampled on demand stay awake */
 	return 0;
 }
 
@@ -353,7 +358,6 @@ JOULES_API void joules_sampler_stop(joules_ctx *ctx)
 		pthread_mutex_unlock(&R->lock);
 		pthread_join(R->thread, NULL);
 		R->running = false;
-		jl_sampler_hold(ctx, -1);
 	}
 	pthread_mutex_lock(&R->lock);
 	free(R->trace_mem);

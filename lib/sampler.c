@@ -16,7 +16,7 @@ struct jl_sampler {
 	bool stop;
 	bool kick;  /* look at the sensors again now (a hurry, a wake, a hold) */
 	bool awake; /* the on-demand sensors are sampled; false: they sleep */
-	unsigned holds;           /* regions running, the region sampler */
+	unsigned holds;           /* regions running, a region sampler's tick */
 	uint64_t linger_until_ns; /* the last read + JL_SAMPLER_LINGER_NS */
 	uint64_t *due_ns;  /* next sample time, per sensor */
 	uint64_t *last_ns; /* last sample time, per sensor */
@@ -131,6 +131,37 @@ void jl_sampler_hold(joules_ctx *ctx, int delta)
 	sp->kick = true;
 	pthread_cond_signal(&sp->wake);
 	pthread_mutex_unlock(&sp->lock);
+}
+
+bool jl_sampler_follow_begin(joules_ctx *ctx)
+{
+	struct jl_sampler *sp = ctx->sampler;
+	if (!sp)
+		return true; /* no thread: nothing sleeps */
+	pthread_mutex_lock(&sp->lock);
+	bool awake = sp->awake;
+	if (awake)
+		sp->holds++;
+	pthread_mutex_unlock(&sp->lock);
+	return awake;
+}
+
+void jl_sampler_follow_end(joules_ctx *ctx)
+{
+	struct jl_sampler *sp = ctx->sampler;
+	if (!sp)
+		return;
+	pthread_mutex_lock(&sp->lock);
+	if (sp->holds)
+		sp->holds--;
+	sp->kick = true; /* to put them to sleep if their linger is over */
+	pthread_cond_signal(&sp->wake);
+	pthread_mutex_unlock(&sp->lock);
+}
+
+bool jl_sampler_on_demand(const struct jl_sensor *s)
+{
+	return s->sample_us && s->sample_on_demand;
 }
 
 void jl_sampler_hurry(joules_ctx *ctx, size_t i, uint64_t t_ns)

@@ -8,12 +8,14 @@
  *
  * On demand. Sensors that set sample_on_demand (NVIDIA GPUs: an NVML call
  * costs 0.3-3 ms of CPU, docs/nvml.md) are sampled only while something is
- * measured: a region runs or the region sampler does (jl_sampler_hold), or
+ * measured: a region runs (jl_sampler_hold), or
  * the sensors were read (joules_read, a region boundary) less than
  * JL_SAMPLER_LINGER_NS ago (jl_sampler_touch), which also covers settling
  * the readings taken. Otherwise the thread leaves them alone (no call at
  * all); the first read after that wakes them on the caller's thread
- * (backend->wake) before it reads, so that reading is exact too.
+ * (backend->wake) before it reads, so that reading is exact too. The region
+ * sampler's ticks follow them only while they are awake, and keep nothing
+ * awake themselves.
  */
 #ifndef JOULES_SAMPLER_H
 #define JOULES_SAMPLER_H
@@ -51,6 +53,16 @@ void jl_sampler_forget(joules_ctx *ctx);
 void jl_sampler_touch(joules_ctx *ctx);
 /* Something measures until it lets go: +1 (a region begins) or -1 (it ends). */
 void jl_sampler_hold(joules_ctx *ctx, int delta);
+/*
+ * The region sampler's tick (lib/region_sampler.c), which follows the
+ * sensors without keeping the on-demand ones awake: true when they are
+ * awake, and then held so until jl_sampler_follow_end(), neither woken nor
+ * lingered; false when they sleep (the tick leaves them out).
+ */
+bool jl_sampler_follow_begin(joules_ctx *ctx);
+void jl_sampler_follow_end(joules_ctx *ctx);
+/* Sensor s is sampled only while something measures (sample_on_demand). */
+bool jl_sampler_on_demand(const struct jl_sensor *s);
 /*
  * A settle of sensor i waits for the data that covers t_ns: sample it
  * settle_delay_us after that (at the earliest JL_SAMPLER_HURRY_GAP_NS after

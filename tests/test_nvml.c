@@ -760,22 +760,43 @@ static void test_region_wakes_and_cadence(void)
 	joules_close(ctx);
 }
 
-/* The region sampler (joules_sampler_start) keeps the GPUs sampled while it runs. */
-static void test_region_sampler_keeps_it_awake(void)
+/*
+ * The region sampler (joules_sampler_start) follows the GPUs without keeping
+ * them awake: with no region running they sleep once the linger is over (no
+ * NVML call, no trace window), and a region wakes them. The first window
+ * after the wake spans the sleep, at the fake's power (exact, not a gap).
+ */
+static void test_region_sampler_lets_it_sleep(void)
 {
 	use_fake("");
 	config("power_mw 0 250000\n");
 	joules_ctx *ctx = open_ctx();
-	CHECK_EQ_INT(joules_sampler_start(ctx, 3000000, 0), 0); /* a sample every 3 s */
+	CHECK_EQ_INT(joules_sampler_start(ctx, 100000, 256), 0); /* every 100 ms */
 	sleep_ms(ASLEEP_MS);
+	unsigned long calls = all_calls();
+	uint64_t asleep = mono_ns();
+	struct joules_trace_point p[256];
+	sleep_ms(1000);
+	CHECK_EQ_U64(all_calls(), calls);
+	CHECK_EQ_INT(joules_trace(ctx, 0, asleep, p, 256), 0);
+
+	int id;
+	CHECK_EQ_INT(joules_region_begin(ctx, "woken", &id), 0);
 	unsigned long samples = calls_of(SAMPLES);
 	sleep_ms(1000);
 	CHECK(calls_of(SAMPLES) > samples);
+	int got = joules_trace(ctx, 0, asleep, p, 256);
+	CHECK(got >= 2);
+	if (got >= 2) {
+		printf("# the window across the sleep: %.3f s, %.1f W\n", p[0].window_ns / 1e9,
+		       p[0].power_w);
+		CHECK(p[0].window_ns > 1000000000u);
+		CHECK_EQ_INT(p[0].status, 0);
+		CHECK(p[0].power_w > 245 && p[0].power_w < 255);
+		CHECK(p[1].window_ns < 200000000u);
+	}
+	CHECK(joules_region_end(ctx, id, 1000, NULL, NULL, 0) >= 0);
 	joules_sampler_stop(ctx);
-	sleep_ms(ASLEEP_MS);
-	samples = all_calls();
-	sleep_ms(500);
-	CHECK_EQ_U64(all_calls(), samples);
 	joules_close(ctx);
 }
 
@@ -1044,7 +1065,7 @@ static const struct test tests[] = {
 	TEST(test_no_overshoot_after_load_step),
 	TEST(test_idle_context_makes_no_calls),
 	TEST(test_region_wakes_and_cadence),
-	TEST(test_region_sampler_keeps_it_awake),
+	TEST(test_region_sampler_lets_it_sleep),
 	TEST(test_read_after_a_long_sleep),
 	TEST(test_gpu_info),
 	TEST(test_shutdown),

@@ -38,7 +38,9 @@ class Meter:
         epoch = meter.end("epoch")
 
     interval: the sampler's period in s (peak power, the trace, and counter
-    wraps during long regions; 0: no sampler thread, call sample()).
+    wraps during long regions; 0: no sampler thread, call sample()). GPUs
+    are sampled only while a window is open (or 2 s after): a Meter with no
+    window open costs no NVML call, and its trace has no GPU window then.
     trace: sampler windows kept per sensor for Measurement.trace (0: none).
     baseline: measure idle power for this many seconds now, so results
     carry the energy above idle (sleeps; run nothing meanwhile).

@@ -18,7 +18,7 @@ import unittest
 
 import joules
 from joules import _abi
-from bindutil import CORE0, DRAM0, J, PKG0, PKG1, FakeGpus, Tree
+from bindutil import CORE0, DRAM0, FAKE_NVML, J, PKG0, PKG1, FakeGpus, Tree
 
 import pytap
 
@@ -538,6 +538,21 @@ class Gpus(unittest.TestCase):
         self.assertEqual(m.cpu_j, 2.0)
         self.assertIn("gpu ", str(m))
         self.assertTrue(m.trace)
+
+    def test_no_gpu_call_while_no_window_is_open(self):
+        # The meter's sampler runs (20 ms), but with no window open the GPUs
+        # sleep once the 2 s linger is over: the fake NVML gets no call.
+        fake = ctypes.CDLL(FAKE_NVML)  # the library's own copy: same path
+        fake.fake_nvml_calls.restype = ctypes.c_ulong
+        time.sleep(2.8)
+        calls = fake.fake_nvml_calls()
+        time.sleep(0.6)
+        self.assertEqual(fake.fake_nvml_calls(), calls)
+        m = self.measure(None)  # a window wakes them, and measures exactly
+        self.assertGreater(fake.fake_nvml_calls(), calls)
+        ids = self.gpu_ids(m)
+        self.check_power(m, ids[0], 100)
+        self.check_power(m, ids[1], 300)
 
     def test_cuda_visible_devices(self):
         gpu1 = self.meter.context.gpu(1)
