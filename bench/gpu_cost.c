@@ -3,7 +3,8 @@
  * What an open context costs on NVIDIA GPUs (issue 20): CPU time per wall
  * second (getrusage of the whole process, the main thread asleep) of
  * (a) a context opened and left idle, past the sampler's 2 s linger, and
- * (b) a region held open; and the wall time of joules_open() to the first
+ * (b) the same with the region sampler running (a Python Meter between
+ * windows), (c) a region held open; and the wall time of joules_open() to the first
  * reading and of `joules run -- true`.
  *
  * The floor of the CPU rows, measured in the same run: what the NVML calls
@@ -182,6 +183,14 @@ static void measure(const char *what, const char *library, int gpus, const char 
 	snprintf(row, sizeof row, "open context, idle, %s", what);
 	bench_row(row, idle, "% of a core", old > 0 ? label : NULL, old, "value <= 0.05");
 
+	/* A Python Meter between windows: the region sampler runs, nothing is measured. */
+	joules_sampler_start(ctx, JOULES_SAMPLER_DEFAULT_US, 0);
+	sleep_ms(LINGER_MS);
+	double sampler = share_while_sleeping(MEASURE_MS);
+	joules_sampler_stop(ctx);
+	snprintf(row, sizeof row, "open context with its sampler, no region, %s", what);
+	bench_row(row, sampler, "% of a core", old > 0 ? label : NULL, old, "value <= 0.05");
+
 	int id;
 	joules_region_begin(ctx, "bench", &id);
 	double region = share_while_sleeping(MEASURE_MS);
@@ -271,7 +280,9 @@ int main(int argc, char **argv)
 	int gpus = 0;
 	open_to_first_reading(&gpus);
 	if (gpus <= 0) {
-		static const char *rows[] = {"open context, idle", "region open, per GPU",
+		static const char *rows[] = {"open context, idle",
+					     "open context with its sampler, no region",
+					     "region open, per GPU",
 					     "joules_open() to first reading", "joules run -- true"};
 		for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++)
 			bench_skip(rows[k], "", "needs a GPU");
