@@ -610,7 +610,8 @@ JOULES_API int joules_region_totals(const joules_ctx *ctx, const uint8_t *select
  * call costs 0.3-3 ms of CPU) are followed while a region runs or for 2 s
  * after a joules_read(); the sampler alone does not keep them sampled, so
  * an idle context with a sampler costs no NVML call. While they sleep their
- * traces get no window; the first after they wake spans the sleep, exact.
+ * traces get no window, and none spans the sleep: they resume a sample
+ * after they wake.
  * Allocates once here, never per sample. Restarting replaces the settings
  * (and empties the traces). JOULES_ERR_NOMEM, JOULES_ERR_INVALID.
  */

@@ -35,6 +35,8 @@ struct jl_reason {
 struct jl_stream {
 	struct joules_reading pending[JL_PENDING_LEN];
 	uint64_t pending_sample[JL_PENDING_LEN]; /* the sample each was taken in */
+	bool pending_opens[JL_PENDING_LEN]; /* the first after a sleep: no window spans it */
+	bool slept; /* the last sample left it out (jl_read_following) */
 	unsigned head, count;
 	struct joules_reading last; /* the last good final reading that left the queue */
 	bool has_last;

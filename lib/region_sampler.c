@@ -147,12 +147,24 @@ void jl_track_peak(joules_ctx *ctx, const struct jl_regions *R, struct jl_region
 
 /* ---- the stream of samples ---- */
 
-/* A reading of sensor i became final: the trace, then each region's peaks. */
+/*
+ * A reading of sensor i became final: the trace, then each region's peaks.
+ * The first good one after the sensor slept (opens) makes no window: one
+ * across the sleep would show its mean as one sample's power. The energy
+ * the trace gave stays where it was.
+ */
 static void offer(joules_ctx *ctx, struct jl_regions *R, size_t i, const struct joules_reading *r,
-		  uint64_t sample)
+		  uint64_t sample, bool opens)
 {
 	struct jl_stream *st = &R->stream[i];
-	jl_trace_add(st, R->trace_len, r, sample);
+	if (opens && !r->status && st->has_last && r->resets == st->last.resets) {
+		if (r->energy_uj > st->high_uj)
+			st->high_uj = r->energy_uj;
+		st->last = *r;
+		st->prev_ns = r->time_ns;
+	} else {
+		jl_trace_add(st, R->trace_len, r, sample);
+	}
 	for (size_t k = 0; k < R->n_region; k++)
 		jl_track_peak(ctx, R, &R->region[k], i, r);
 }
@@ -192,7 +204,8 @@ void jl_drain_locked(joules_ctx *ctx, struct jl_regions *R)
 			struct joules_reading *r = &st->pending[st->head];
 			if (jl_settle_one(ctx, i, r))
 				break;
-			offer(ctx, R, i, r, st->pending_sample[st->head]);
+			offer(ctx, R, i, r, st->pending_sample[st->head],
+			      st->pending_opens[st->head]);
 			st->head = (st->head + 1) % JL_PENDING_LEN;
 			st->count--;
 		}
@@ -214,8 +227,10 @@ void jl_sample_locked(joules_ctx *ctx, struct jl_regions *R)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct jl_stream *st = &R->stream[i];
-		if (!R->tick_read[i]) /* asleep: nothing measures it */
+		if (!R->tick_read[i]) { /* asleep: nothing measures it */
+			st->slept = true;
 			continue;
+		}
 		note_reason(ctx, st, i, &R->tick[i], R->samples);
 		if (st->count == JL_PENDING_LEN) { /* never final: let the oldest go */
 			st->head = (st->head + 1) % JL_PENDING_LEN;
@@ -224,6 +239,8 @@ void jl_sample_locked(joules_ctx *ctx, struct jl_regions *R)
 		unsigned at = (st->head + st->count) % JL_PENDING_LEN;
 		st->pending[at] = R->tick[i];
 		st->pending_sample[at] = R->samples;
+		st->pending_opens[at] = st->slept;
+		st->slept = false;
 		st->count++;
 	}
 	jl_drain_locked(ctx, R);

@@ -763,8 +763,9 @@ static void test_region_wakes_and_cadence(void)
 /*
  * The region sampler (joules_sampler_start) follows the GPUs without keeping
  * them awake: with no region running they sleep once the linger is over (no
- * NVML call, no trace window), and a region wakes them. The first window
- * after the wake spans the sleep, at the fake's power (exact, not a gap).
+ * NVML call, no trace window), and a region wakes them. No window spans
+ * the sleep (its mean would pass for one sample's power): the first after
+ * the wake is one interval long, at the fake's power.
  */
 static void test_region_sampler_lets_it_sleep(void)
 {
@@ -788,12 +789,12 @@ static void test_region_sampler_lets_it_sleep(void)
 	int got = joules_trace(ctx, 0, asleep, p, 256);
 	CHECK(got >= 2);
 	if (got >= 2) {
-		printf("# the window across the sleep: %.3f s, %.1f W\n", p[0].window_ns / 1e9,
+		printf("# the first window after the wake: %.3f s, %.1f W\n", p[0].window_ns / 1e9,
 		       p[0].power_w);
-		CHECK(p[0].window_ns > 1000000000u);
+		for (int k = 0; k < got; k++)
+			CHECK(p[k].window_ns < 200000000u);
 		CHECK_EQ_INT(p[0].status, 0);
 		CHECK(p[0].power_w > 245 && p[0].power_w < 255);
-		CHECK(p[1].window_ns < 200000000u);
 	}
 	CHECK(joules_region_end(ctx, id, 1000, NULL, NULL, 0) >= 0);
 	joules_sampler_stop(ctx);
