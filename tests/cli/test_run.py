@@ -140,9 +140,13 @@ def start_and_signal(case, t, sig, want):
     with scratch() as d:
         ready = os.path.join(d, "ready")
         env = dict(os.environ, JOULES_SYSFS_ROOT=t.root)
+        # Default dispositions, whatever the suite was started under (nohup
+        # ignores SIGHUP, and an ignored signal stays ignored across exec).
         p = subprocess.Popen([*WRAPPER, JOULES, "run", "--", "sh", "-c",
                               f"touch {ready}; exec sleep 300"],
-                             env=env, stderr=subprocess.PIPE, text=True)
+                             env=env, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in
+                                                 (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)])
         try:
             wait_for(ready)
             p.send_signal(sig)
