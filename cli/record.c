@@ -252,7 +252,7 @@ static int record(struct recorder *rec, const struct record_opts *o, char **cmd)
 		rc = joules_sampler_start(ctx, us > UINT32_MAX ? UINT32_MAX : (uint32_t)us,
 					  trace_len(o->interval_ns));
 	if (rc < 0) {
-		fprintf(stderr, "joules record: cannot start the sampler: %s\n",
+		fprintf(stderr, "joules record: cannot start recording: %s\n",
 			*joules_last_error(ctx) ? joules_last_error(ctx) : joules_strerror(rc));
 		return CLI_EXIT_FAILURE;
 	}

@@ -127,7 +127,7 @@ void jl_read_snapshot(joules_ctx *ctx, struct joules_reading *out, size_t n);
 /*
  * The region sampler's read: the same without waking or keeping awake the
  * sensors sampled on demand (GPUs): while they sleep they are not read
- * (read[i] false), and the next reading after they wake spans the sleep.
+ * (read[i] false), and their trace makes no window across the sleep.
  */
 void jl_read_following(joules_ctx *ctx, struct joules_reading *out, bool *read, size_t n);
 /* Settle one reading of sensor i; true while it stays provisional. */
