@@ -144,10 +144,12 @@ void jl_sample_locked(joules_ctx *ctx, struct jl_regions *R);
 /*
  * trace.c: the window that final reading r (of sample `sample`) closes,
  * into st's trace ring of len points when it has one; then r becomes the
- * stream's last reading when good. See struct joules_trace_point.
+ * stream's last reading when good. opens: r is the first after the sensor
+ * slept (jl_read_following), so it closes no window. See struct
+ * joules_trace_point.
  */
 void jl_trace_add(struct jl_stream *st, uint32_t len, const struct joules_reading *r,
-		  uint64_t sample);
+		  uint64_t sample, bool opens);
 /* Move readings that became final out of every queue (trace, peaks). */
 void jl_drain_locked(joules_ctx *ctx, struct jl_regions *R);
 /* A reading taken while region g runs: failures, wraps, gaps. */

@@ -147,24 +147,11 @@ void jl_track_peak(joules_ctx *ctx, const struct jl_regions *R, struct jl_region
 
 /* ---- the stream of samples ---- */
 
-/*
- * A reading of sensor i became final: the trace, then each region's peaks.
- * The first good one after the sensor slept (opens) makes no window: one
- * across the sleep would show its mean as one sample's power. The energy
- * the trace gave stays where it was.
- */
+/* A reading of sensor i became final: the trace, then each region's peaks. */
 static void offer(joules_ctx *ctx, struct jl_regions *R, size_t i, const struct joules_reading *r,
 		  uint64_t sample, bool opens)
 {
-	struct jl_stream *st = &R->stream[i];
-	if (opens && !r->status && st->has_last && r->resets == st->last.resets) {
-		if (r->energy_uj > st->high_uj)
-			st->high_uj = r->energy_uj;
-		st->last = *r;
-		st->prev_ns = r->time_ns;
-	} else {
-		jl_trace_add(st, R->trace_len, r, sample);
-	}
+	jl_trace_add(&R->stream[i], R->trace_len, r, sample, opens);
 	for (size_t k = 0; k < R->n_region; k++)
 		jl_track_peak(ctx, R, &R->region[k], i, r);
 }

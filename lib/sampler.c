@@ -152,10 +152,9 @@ void jl_sampler_follow_end(joules_ctx *ctx)
 	if (!sp)
 		return;
 	pthread_mutex_lock(&sp->lock);
+	/* No kick: awake, the thread wakes for its next sample and sleeps them then. */
 	if (sp->holds)
 		sp->holds--;
-	sp->kick = true; /* to put them to sleep if their linger is over */
-	pthread_cond_signal(&sp->wake);
 	pthread_mutex_unlock(&sp->lock);
 }
 

@@ -10,9 +10,11 @@
  * estimate refined between settles) gives 0 and the difference is taken
  * from the next windows (JOULES_TRACE_CARRIED), so the cumulative sum of
  * the points only rises and each point's power is its energy over its
- * window.
+ * window. The first good reading after the sensor slept (opens) makes no
+ * window in the same reset epoch: one across the sleep would show its mean
+ * as one sample's power.
  */
-static bool trace_point(struct jl_stream *st, const struct joules_reading *r,
+static bool trace_point(struct jl_stream *st, const struct joules_reading *r, bool opens,
 			struct joules_trace_point *p)
 {
 	if (r->status) {
@@ -23,6 +25,8 @@ static bool trace_point(struct jl_stream *st, const struct joules_reading *r,
 	}
 	if (!st->has_last || r->time_ns <= st->last.time_ns)
 		return false; /* the first good reading opens the trace */
+	if (opens && r->resets == st->last.resets)
+		return false;
 	p->window_ns = r->time_ns - st->last.time_ns;
 	p->flags = (r->flags & JOULES_READING_WRAPPED ? JOULES_TRACE_WRAPPED : 0) |
 		   (r->flags & JOULES_READING_GAP ? JOULES_TRACE_GAP : 0);
@@ -39,11 +43,11 @@ static bool trace_point(struct jl_stream *st, const struct joules_reading *r,
 }
 
 void jl_trace_add(struct jl_stream *st, uint32_t len, const struct joules_reading *r,
-		  uint64_t sample)
+		  uint64_t sample, bool opens)
 {
 	struct joules_trace_point p = {.sample = sample, .time_ns = r->time_ns};
 	bool had_last = st->has_last;
-	if (trace_point(st, r, &p) && st->trace) {
+	if (trace_point(st, r, opens, &p) && st->trace) {
 		st->trace[st->trace_next] = p;
 		st->trace_next = (st->trace_next + 1) % len;
 		if (st->trace_count < len)

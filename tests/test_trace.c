@@ -30,11 +30,17 @@ static void init(struct feed *f)
 	f->st.trace = f->ring;
 }
 
-static void give(struct feed *f, uint64_t ms, uint64_t uj, int status, uint32_t resets)
+static void give_after(struct feed *f, uint64_t ms, uint64_t uj, int status, uint32_t resets,
+		       bool opens)
 {
 	struct joules_reading r = {.energy_uj = uj, .time_ns = ms * MS, .status = status,
 				   .resets = resets};
-	jl_trace_add(&f->st, LEN, &r, ++f->sample);
+	jl_trace_add(&f->st, LEN, &r, ++f->sample, opens);
+}
+
+static void give(struct feed *f, uint64_t ms, uint64_t uj, int status, uint32_t resets)
+{
+	give_after(f, ms, uj, status, resets, false);
 }
 
 static const struct joules_trace_point *point(const struct feed *f, unsigned k)
@@ -71,6 +77,25 @@ static void test_windows(void)
 	CHECK(point(&f, 0)->power_w == 0.02);
 	CHECK_EQ_U64(point(&f, 1)->sample, 3);
 	CHECK_EQ_U64(sum_checked(&f), 5000);
+}
+
+/* The first reading after a sleep makes no window: the next one starts from it. */
+static void test_a_reading_after_a_sleep_opens_a_stretch(void)
+{
+	struct feed f;
+	init(&f);
+	give(&f, 0, 1000, 0, 0);
+	give(&f, 100, 3000, 0, 0);
+	give_after(&f, 3000, 50000, 0, 0, true); /* asleep from 100 to 3000 ms */
+	give(&f, 3100, 52000, 0, 0);
+	CHECK_EQ_INT(f.st.trace_count, 2);
+	CHECK_EQ_U64(point(&f, 1)->window_ns, 100 * MS);
+	CHECK_EQ_U64(point(&f, 1)->energy_uj, 2000);
+	CHECK_EQ_U64(sum_checked(&f), 4000);
+	/* A reset seen after the sleep is still a reset point. */
+	give_after(&f, 6000, 10, 0, 1, true);
+	CHECK_EQ_INT(f.st.trace_count, 3);
+	CHECK_EQ_INT(point(&f, 2)->status, JOULES_ERR_RESET);
 }
 
 static void test_failed_reads_are_spanned(void)
@@ -191,7 +216,9 @@ static void test_points_and_reasons_through_the_api(void)
 
 int main(void)
 {
-	static const struct test tests[] = {TEST(test_windows), TEST(test_failed_reads_are_spanned),
+	static const struct test tests[] = {TEST(test_windows),
+					    TEST(test_a_reading_after_a_sleep_opens_a_stretch),
+					    TEST(test_failed_reads_are_spanned),
 					    TEST(test_reset),
 					    TEST(test_lower_settled_reading_is_carried),
 					    TEST(test_points_and_reasons_through_the_api)};

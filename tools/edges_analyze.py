@@ -174,26 +174,23 @@ def table(name, value):
     for (kind, sec), g in sorted(groups.items()):
         pe = [x[1] for x in g]
         je = [x[0] for x in g]
-        cover = sum(abs(e) <= u for e, _, u in g) / len(g)
-        med_err = statistics.median(abs(e) for e in je) or 1e-9
-        med_unc = statistics.median(u for _, _, u in g)
+        cover, width = cover_width(g)
         print(f"{kind:<12} {sec:>5} {len(g):>3}  {min(pe):>7.2f}..{max(pe):>6.2f}  "
-              f"{min(je):>7.2f}..{max(je):>6.2f}  {cover:>5.2f}  {med_unc / med_err:>8.1f}")
+              f"{min(je):>7.2f}..{max(je):>6.2f}  {cover:>5.2f}  {width:>8.1f}")
     bands = (("<= 0.2 s", 0, 0.2), ("0.25-2 s", 0.2, 2.0), ("> 2 s", 2.0, 1e9))
-    for label, lo, hi in bands:
-        summary(label, [x for (_, sec), g in groups.items() if lo < float(sec) <= hi or
-                        (lo == 0 and float(sec) <= hi) for x in g])
-    summary("all", [x for g in groups.values() for x in g])
+    for label, lo, hi in bands + (("all", 0, 1e9),):
+        g = [x for (_, sec), xs in groups.items() if lo < float(sec) <= hi for x in xs]
+        if g:
+            cover, width = cover_width(g)
+            print(f"{label} {len(g)} regions: cover {cover:.3f}, "
+                  f"median bound / median |error| {width:.1f}")
 
 
-def summary(label, g):
-    """One line: how many regions, the bound's coverage, median bound / median |error|."""
-    if not g:
-        return
+def cover_width(g):
+    """(share of (error, %, bound) whose |error| <= bound, median bound / median |error|)."""
     cover = sum(abs(e) <= u for e, _, u in g) / len(g)
-    width = statistics.median(u for _, _, u in g) / (statistics.median(abs(e) for e, _, _ in g)
-                                                     or 1e-9)
-    print(f"{label} {len(g)} regions: cover {cover:.3f}, median bound / median |error| {width:.1f}")
+    med_err = statistics.median(abs(e) for e, _, _ in g) or 1e-9
+    return cover, statistics.median(u for _, _, u in g) / med_err
 
 
 print(f"{data['gpu']}, {data['date']}: {len(regions)} regions, {len(steps)} counter steps, "

@@ -136,6 +136,11 @@ def not_found_127_not_executable_126_like_a_shell(case):
         case.eq(p.returncode, 126, "a directory")
 
 
+def default_signals():
+    for s in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_DFL)
+
+
 def start_and_signal(case, t, sig, want):
     with scratch() as d:
         ready = os.path.join(d, "ready")
@@ -145,8 +150,7 @@ def start_and_signal(case, t, sig, want):
         p = subprocess.Popen([*WRAPPER, JOULES, "run", "--", "sh", "-c",
                               f"touch {ready}; exec sleep 300"],
                              env=env, stderr=subprocess.PIPE, text=True,
-                             preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in
-                                                 (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)])
+                             preexec_fn=default_signals)
         try:
             wait_for(ready)
             p.send_signal(sig)
