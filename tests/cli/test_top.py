@@ -167,7 +167,10 @@ def rows_that_do_not_fit_scroll(case):
     """10 lines hold 6 of the 10 lines of rows: the rest are counted, and
     the arrow keys, End and Home scroll them into view."""
     with Tree("intel-2s") as tree, Pane(["-i", "0.5"], env_for(tree), 100, 10) as pane:
-        text = pane.wait(case, "the first rows", lambda t: "uncore-0" in t)
+        # The footer is drawn after the rows: a capture between the two
+        # has the rows and no count yet, so wait for both.
+        text = pane.wait(case, "the first rows and the footer",
+                         lambda t: "uncore-0" in t and " below" in t)
         if text:
             case.check("dram-1" not in text, f"dram-1 is below:\n{text}")
             case.has(text, "4 below", "hidden lines counted")
