@@ -597,6 +597,7 @@ JOULES_API int joules_region_totals(const joules_ctx *ctx, const uint8_t *select
 
 #define JOULES_SAMPLER_DEFAULT_US 100000u /* 100 ms */
 #define JOULES_SAMPLER_MIN_US 1000u       /* 1 ms */
+#define JOULES_SAMPLER_IDLE_US 1000000u   /* 1 s: while no region runs */
 
 /*
  * Start the context's sampler: a thread that reads every sensor each
@@ -606,6 +607,12 @@ JOULES_API int joules_region_totals(const joules_ctx *ctx, const uint8_t *select
  * interval), a power trace per sensor of the last trace_len windows (0:
  * none), and so that counters that wrap stay exact during long regions.
  * interval_us 0 starts no thread: the caller samples with joules_sample().
+ * While no region runs (none begun, or all paused or ended) nothing is
+ * measured: the thread samples every JOULES_SAMPLER_IDLE_US instead (or
+ * the interval when longer; never past the wrap limit), so the trace has
+ * windows a second long there, and an idle context wakes once a second. A
+ * region's begin or resume samples at once (the next window starts with
+ * it) and the interval resumes.
  * Sensors sampled only while something measures (NVIDIA GPUs: each NVML
  * call costs 0.3-3 ms of CPU) are followed while a region runs or for 2 s
  * after a joules_read(); the sampler alone does not keep them sampled, so

@@ -116,6 +116,7 @@ JOULES_API int joules_region_begin(joules_ctx *ctx, const char *name, int *regio
 	if (name && len < strlen(name))
 		while (len && ((unsigned char)name[len] & 0xC0) == 0x80)
 			g->name[--len] = '\0';
+	jl_sampler_measure_locked(ctx, R);
 	g->begin_ns = g->span_ns = jl_now_ns();
 	add_bound(ctx, g);
 	for (size_t i = 0; i < n; i++) {
@@ -164,6 +165,8 @@ JOULES_API int joules_region_resume(joules_ctx *ctx, int region)
 	jl_regions_lock(ctx);
 	struct jl_region *g = region_of(R, region);
 	struct joules_reading *r = NULL;
+	if (g && !g->ended && g->paused)
+		jl_sampler_measure_locked(ctx, R);
 	/* Before the readings: the time active never starts after what they cover. */
 	uint64_t now = jl_now_ns();
 	if (g && !g->ended && g->paused) {

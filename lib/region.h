@@ -106,6 +106,13 @@ struct jl_regions {
 	pthread_cond_t wake;
 	bool running, stop;
 	uint64_t interval_ns;
+	/*
+	 * While no region runs the thread ticks every idle_ns (idle set by the
+	 * thread): nothing is measured, so a trace window a second long costs a
+	 * tenth of the wake-ups. A region's begin or resume ends it.
+	 */
+	uint64_t idle_ns;
+	bool idle;
 	/* The baseline: one per sensor, or NULL. */
 	struct joules_baseline *baseline;
 };
@@ -141,6 +148,13 @@ bool jl_settle_waiting(joules_ctx *ctx, size_t i, struct joules_reading *r);
 
 /* region_sampler.c: one sample of every sensor, under the lock. */
 void jl_sample_locked(joules_ctx *ctx, struct jl_regions *R);
+/*
+ * A region begins or resumes (lock held, before its readings): a sampler
+ * ticking at the idle pace samples now, so the trace's next window starts
+ * here and not at the last idle tick (up to a second before), and its
+ * thread goes back to the interval. Nothing when none runs or it is not idle.
+ */
+void jl_sampler_measure_locked(joules_ctx *ctx, struct jl_regions *R);
 /*
  * trace.c: the window that final reading r (of sample `sample`) closes,
  * into st's trace ring of len points when it has one; then r becomes the

@@ -257,6 +257,15 @@ static struct timespec to_timespec(uint64_t ns)
 				 .tv_nsec = (long)(ns % 1000000000u)};
 }
 
+/* A region is running (begun, not paused, not ended): something is measured. */
+static bool measuring(const struct jl_regions *R)
+{
+	for (size_t k = 0; k < R->n_region; k++)
+		if (R->region[k].used && !R->region[k].ended && !R->region[k].paused)
+			return true;
+	return false;
+}
+
 static void *sampler_main(void *arg)
 {
 	joules_ctx *ctx = arg;
@@ -265,16 +274,33 @@ static void *sampler_main(void *arg)
 	uint64_t due = jl_now_ns();
 	while (!R->stop) {
 		jl_sample_locked(ctx, R);
+		R->idle = !measuring(R);
+		bool idle = R->idle;
+		uint64_t step = idle ? R->idle_ns : R->interval_ns;
 		uint64_t now = jl_now_ns();
-		due += R->interval_ns;
+		due += step;
 		if (due <= now) /* fell behind: skip, don't burst */
-			due = now + R->interval_ns;
+			due = now + step;
 		struct timespec at = to_timespec(due);
-		while (!R->stop && pthread_cond_timedwait(&R->wake, &R->lock, &at) != ETIMEDOUT)
-			;
+		while (!R->stop && pthread_cond_timedwait(&R->wake, &R->lock, &at) != ETIMEDOUT) {
+			if (idle && !R->idle) { /* a region began and sampled: the interval from now */
+				idle = false;
+				due = jl_now_ns() + R->interval_ns;
+				at = to_timespec(due);
+			}
+		}
 	}
 	pthread_mutex_unlock(&R->lock);
 	return NULL;
+}
+
+void jl_sampler_measure_locked(joules_ctx *ctx, struct jl_regions *R)
+{
+	if (!R->running || !R->idle)
+		return;
+	jl_sample_locked(ctx, R);
+	R->idle = false;
+	pthread_cond_signal(&R->wake);
 }
 
 JOULES_API uint64_t joules_max_interval_ns(const joules_ctx *ctx)
@@ -337,6 +363,14 @@ JOULES_API int joules_sampler_start(joules_ctx *ctx, uint32_t interval_us, uint3
 	 */
 	R->min_window_ns = interval / 2;
 	R->interval_ns = interval;
+	/* Between regions: once a second, or the interval when longer; never past the wrap limit. */
+	uint64_t idle = (uint64_t)JOULES_SAMPLER_IDLE_US * 1000u, most = joules_max_interval_ns(ctx);
+	if (idle < interval)
+		idle = interval;
+	if (most && idle > most)
+		idle = most > interval ? most : interval;
+	R->idle_ns = idle;
+	R->idle = false;
 	R->stop = false;
 	pthread_mutex_unlock(&R->lock);
 	if (!interval)
@@ -371,7 +405,8 @@ JOULES_API void joules_sampler_stop(joules_ctx *ctx)
 		R->stream[i].trace = NULL;
 		R->stream[i].trace_next = R->stream[i].trace_count = 0;
 	}
-	R->interval_ns = R->min_window_ns = 0;
+	R->interval_ns = R->min_window_ns = R->idle_ns = 0;
+	R->idle = false;
 	pthread_mutex_unlock(&R->lock);
 }
 

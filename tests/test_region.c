@@ -645,6 +645,83 @@ static void test_sampler_thread(void)
 	fakesys_free(fs);
 }
 
+#define IDLE_TRACE 256
+
+/* Sensor i's trace windows that end after after_ns, into tp[IDLE_TRACE]. */
+static int windows_after(joules_ctx *ctx, int i, uint64_t after_ns, struct joules_trace_point *tp)
+{
+	int n = joules_trace(ctx, (size_t)i, after_ns, tp, IDLE_TRACE);
+	CHECK(n >= 0);
+	return n < 0 ? 0 : n;
+}
+
+/*
+ * A sampler at 10 ms while no region runs ticks once a second (no window
+ * in 400 ms; 40 at the interval); a region's begin samples at once, so its
+ * first window starts with it, not at the last idle tick 400 ms before, and
+ * the interval runs until the region pauses; resume does the same. After
+ * the end it is idle again.
+ */
+static void test_sampler_idle_between_regions(void)
+{
+	struct fakesys *fs = TEST_TREE("intel-2s");
+	joules_ctx *ctx = test_open(fs);
+	int p0 = test_find(ctx, "rapl:package-0");
+	static struct joules_trace_point tp[IDLE_TRACE];
+	CHECK_EQ_INT(joules_sampler_start(ctx, 10000, IDLE_TRACE), 0);
+	sleep_ms(400);
+	CHECK_EQ_INT(windows_after(ctx, p0, 0, tp), 0);
+	int id;
+	struct result res;
+	CHECK_EQ_INT(joules_region_begin(ctx, "r", &id), 0);
+	sleep_ms(300);
+	CHECK_EQ_INT(joules_region_pause(ctx, id), 0);
+	int running = windows_after(ctx, p0, 0, tp);
+	CHECK(running >= 3);
+	sleep_ms(400);
+	int paused = windows_after(ctx, p0, 0, tp);
+	CHECK(paused <= running + 1); /* one more tick, then idle */
+	CHECK_EQ_INT(joules_region_resume(ctx, id), 0);
+	sleep_ms(300);
+	CHECK_EQ_INT(end(ctx, id, &res), 0);
+	CHECK(windows_after(ctx, p0, 0, tp) >= paused + 3);
+	/* The region's first window: from the begin's own sample (its readings come after it). */
+	if (windows_after(ctx, p0, res.r.begin_ns, tp) > 0) {
+		uint64_t start = tp[0].time_ns - tp[0].window_ns;
+		printf("#   the region's first window starts %.3f ms before its begin\n",
+		       ((double)res.r.begin_ns - (double)start) / 1e6);
+		CHECK(start + 50000000u > res.r.begin_ns);
+	} else {
+		CHECK(!"no window in the region");
+	}
+	sleep_ms(400);
+	CHECK(windows_after(ctx, p0, res.r.end_ns, tp) <= 1);
+	joules_close(ctx);
+	fakesys_free(fs);
+}
+
+/*
+ * Between regions the sampler still never waits past half the shortest
+ * wrap period: a zone of 1000 J at 2 kW wraps every 500 ms, so the idle
+ * ticks come every 250 ms, not every second (2 windows in 700 ms, not 0).
+ */
+static void test_sampler_idle_within_wrap(void)
+{
+	struct fakesys *fs = TEST_TREE(NULL);
+	CHECK_EQ_INT(fakesys_powercap_zone(fs, "intel-rapl:0", "package-0", 1 * J, 1000 * J), 0);
+	joules_ctx *ctx = test_open(fs);
+	static struct joules_trace_point tp[IDLE_TRACE];
+	CHECK_EQ_U64(joules_max_interval_ns(ctx), 250000000u);
+	CHECK_EQ_INT(joules_sampler_start(ctx, 10000, IDLE_TRACE), 0);
+	sleep_ms(700);
+	int n = windows_after(ctx, 0, 0, tp);
+	CHECK(n >= 1 && n <= 3);
+	for (int k = 0; k < n; k++)
+		CHECK(tp[k].window_ns < 300000000u);
+	joules_close(ctx);
+	fakesys_free(fs);
+}
+
 /*
  * A fork() child of a process whose region sampler runs (its lock may be
  * held at the fork): every region call refuses with JOULES_ERR_FORKED and
@@ -802,6 +879,8 @@ static const struct test tests[] = {
 	TEST(test_unreadable),
 	TEST(test_totals_every_layout),
 	TEST(test_sampler_thread),
+	TEST(test_sampler_idle_between_regions),
+	TEST(test_sampler_idle_within_wrap),
 	TEST(test_fork_child_refuses),
 	TEST(test_gpu_before_samples),
 	TEST(test_gpu_settled_end),

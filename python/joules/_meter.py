@@ -38,9 +38,11 @@ class Meter:
         epoch = meter.end("epoch")
 
     interval: the sampler's period in s (peak power, the trace, and counter
-    wraps during long regions; 0: no sampler thread, call sample()). GPUs
-    are sampled only while a window is open (or 2 s after): a Meter with no
-    window open costs no NVML call, and its trace has no GPU window then.
+    wraps during long regions; 0: no sampler thread, call sample()). While
+    no window is open the sampler ticks once a second (its trace has 1 s
+    windows there), and GPUs are not sampled (but 2 s after a window): a
+    Meter with no window open costs no NVML call and ~0.01% of a core. A
+    window's begin samples at once, so its trace starts with it.
     trace: sampler windows kept per sensor for Measurement.trace (0: none).
     baseline: measure idle power for this many seconds now, so results
     carry the energy above idle (sleeps; run nothing meanwhile).
