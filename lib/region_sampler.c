@@ -296,7 +296,7 @@ static void *sampler_main(void *arg)
 
 void jl_sampler_measure_locked(joules_ctx *ctx, struct jl_regions *R)
 {
-	if (!R->running || !R->idle)
+	if (!R->idle) /* set only by a running thread, under the lock */
 		return;
 	jl_sample_locked(ctx, R);
 	R->idle = false;
