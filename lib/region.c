@@ -95,6 +95,7 @@ JOULES_API int joules_region_begin(joules_ctx *ctx, const char *name, int *regio
 		return jl_fail(ctx, JOULES_ERR_NOMEM, "joules_region_begin: out of memory");
 	size_t n = ctx->n_sensors, m = n ? n : 1;
 	pthread_mutex_lock(&R->lock);
+	jl_sampler_measure_locked(ctx, R); /* before the region exists: it has no bound yet */
 	int id = new_slot(R);
 	struct jl_region *g = id >= 0 ? &R->region[id] : NULL;
 	if (g) {
@@ -116,7 +117,6 @@ JOULES_API int joules_region_begin(joules_ctx *ctx, const char *name, int *regio
 	if (name && len < strlen(name))
 		while (len && ((unsigned char)name[len] & 0xC0) == 0x80)
 			g->name[--len] = '\0';
-	jl_sampler_measure_locked(ctx, R);
 	g->begin_ns = g->span_ns = jl_now_ns();
 	add_bound(ctx, g);
 	for (size_t i = 0; i < n; i++) {
