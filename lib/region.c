@@ -165,11 +165,11 @@ JOULES_API int joules_region_resume(joules_ctx *ctx, int region)
 	jl_regions_lock(ctx);
 	struct jl_region *g = region_of(R, region);
 	struct joules_reading *r = NULL;
-	if (g && !g->ended && g->paused)
-		jl_sampler_measure_locked(ctx, R);
-	/* Before the readings: the time active never starts after what they cover. */
-	uint64_t now = jl_now_ns();
+	uint64_t now = 0;
 	if (g && !g->ended && g->paused) {
+		jl_sampler_measure_locked(ctx, R);
+		/* Before the readings: the time active never starts after what they cover. */
+		now = jl_now_ns();
 		r = add_bound(ctx, g);
 		rc = r ? 0 : JOULES_ERR_NOMEM;
 	}

@@ -90,6 +90,12 @@ struct jl_region {
 	struct joules_region_sensor *result; /* every sensor's, for the totals */
 };
 
+/* Region g runs now: begun, neither paused nor ended (an odd number of bounds). */
+static inline bool jl_region_running(const struct jl_region *g)
+{
+	return g->used && g->n_bounds % 2;
+}
+
 struct jl_regions {
 	pthread_mutex_t lock;
 	struct jl_region *region;

@@ -119,7 +119,7 @@ static bool running_at(const struct jl_region *g, size_t n, size_t i, uint64_t n
 {
 	if (!g->used || ns < g->track[i].ref.time_ns)
 		return false;
-	if (g->n_bounds % 2) /* running now */
+	if (jl_region_running(g))
 		return true;
 	return ns <= g->bounds[(g->n_bounds - 1) * n + i].time_ns;
 }
@@ -206,7 +206,7 @@ void jl_sample_locked(joules_ctx *ctx, struct jl_regions *R)
 	R->samples++;
 	for (size_t k = 0; k < R->n_region; k++) {
 		struct jl_region *g = &R->region[k];
-		if (!g->used || g->n_bounds % 2 == 0)
+		if (!jl_region_running(g))
 			continue;
 		for (size_t i = 0; i < n; i++)
 			if (R->tick_read[i])
@@ -257,11 +257,11 @@ static struct timespec to_timespec(uint64_t ns)
 				 .tv_nsec = (long)(ns % 1000000000u)};
 }
 
-/* A region is running (begun, not paused, not ended): something is measured. */
+/* A region runs: something is measured. */
 static bool measuring(const struct jl_regions *R)
 {
 	for (size_t k = 0; k < R->n_region; k++)
-		if (R->region[k].used && !R->region[k].ended && !R->region[k].paused)
+		if (jl_region_running(&R->region[k]))
 			return true;
 	return false;
 }
@@ -363,13 +363,14 @@ JOULES_API int joules_sampler_start(joules_ctx *ctx, uint32_t interval_us, uint3
 	 */
 	R->min_window_ns = interval / 2;
 	R->interval_ns = interval;
-	/* Between regions: once a second, or the interval when longer; never past the wrap limit. */
+	/*
+	 * Between regions: once a second, or the interval when longer; never
+	 * past the wrap limit, which the interval is already within.
+	 */
 	uint64_t idle = (uint64_t)JOULES_SAMPLER_IDLE_US * 1000u, most = joules_max_interval_ns(ctx);
 	if (idle < interval)
 		idle = interval;
-	if (most && idle > most)
-		idle = most > interval ? most : interval;
-	R->idle_ns = idle;
+	R->idle_ns = most && idle > most ? most : idle;
 	R->idle = false;
 	R->stop = false;
 	pthread_mutex_unlock(&R->lock);
